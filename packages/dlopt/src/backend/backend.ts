@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { DloptError, describeError } from '../errors.js';
+import { patchCpuKernels } from './cpu-kernels/register.js';
+
+/** Optional backend packages, imported when installed; each registers itself with tfjs on import. */
+const OPTIONAL_BACKENDS = ['@dlopt/tfjs-backend-native'] as const;
+
+export interface BackendChoice {
+  /** The tfjs backend in use, e.g. "cpu". */
+  name: string;
+  /** All registered backends, highest priority first. */
+  available: string[];
+}
+
+let initialised: Promise<void> | undefined;
+
+/**
+ * Loads the optional backends and activates one: `requested` if given,
+ * otherwise the highest-priority registered backend (a faster backend
+ * registers with a higher priority than tfjs's `cpu`).
+ */
+export async function initBackend(requested?: string): Promise<BackendChoice> {
+  initialised ??= loadOptionalBackends();
+  await initialised;
+  const available = registeredBackends();
+  if (requested !== undefined) {
+    if (!available.includes(requested)) {
+      throw new DloptError(`backend "${requested}" is not available; registered backends: ${available.join(', ')}`);
+    }
+    if (!(await tf.setBackend(requested))) throw new DloptError(`backend "${requested}" failed to initialise`);
+  } else {
+    await tf.ready();
+  }
+  quietCpuBackend();
+  return { name: tf.getBackend(), available };
+}
+
+function registeredBackends(): string[] {
+  const factories = (tf.engine() as unknown as { registryFactory: Record<string, { priority: number }> }).registryFactory;
+  return Object.entries(factories)
+    .sort((a, b) => b[1].priority - a[1].priority)
+    .map(([name]) => name);
+}
+
+async function loadOptionalBackends(): Promise<void> {
+  // Before other backends load: those derived from cpu copy its kernel table.
+  patchCpuKernels();
+  for (const name of OPTIONAL_BACKENDS) {
+    try {
+      await import(name);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Not installed is fine; installed but broken must be reported.
+      if (code === 'ERR_MODULE_NOT_FOUND' && describeError(error).includes(name)) continue;
+      throw new DloptError(`backend package ${name} is installed but failed to load: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/**
+ * tfjs's cpu backend prints, on first use in Node, advice to install
+ * tfjs-node — which cannot be installed offline or on current Node versions.
+ * Mark the notice as shown so users are not sent down that path.
+ */
+function quietCpuBackend(): void {
+  const backend = tf.backend() as unknown as { firstUse?: boolean };
+  if ('firstUse' in backend) backend.firstUse = false;
+}

@@ -1,0 +1,126 @@
+import { Command, Option } from '@commander-js/extra-typings';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { initBackend } from '../backend/backend.js';
+import type { Cifar10LoadOptions } from '../data/cifar10.js';
+import type { SplitName } from '../data/dataset.js';
+import { makeSplits } from '../data/splits.js';
+import { DloptError, describeError } from '../errors.js';
+import { loadModel } from '../io/model-files.js';
+import { evaluateModel } from '../train/evaluate.js';
+import { RUN_FILES } from '../train/run-dir.js';
+import { formatInt, formatRate } from '../util/format.js';
+import { out } from './console.js';
+import { openDataset } from './open-dataset.js';
+import { nonNegativeInt, positiveInt } from './options.js';
+
+export function evaluateCommand() {
+  return new Command('evaluate')
+    .description('evaluate a saved model on a data split')
+    .requiredOption('--model <path>', 'run directory or model.json')
+    .option('--data <path>', 'dataset (default: $DLOPT_DATA, then the cache)')
+    .addOption(
+      new Option('--split <split>', 'split to evaluate (default: test if the data has one, else val)').choices([
+        'test',
+        'val',
+        'train',
+      ] as const),
+    )
+    .option('--val-size <n>', "validation images held out (default: the run's setting, else 5000)", nonNegativeInt)
+    .option('--batch-size <n>', 'images per inference batch', positiveInt, 256)
+    .option('--image-size <n>', "side image-folder images are resized to (default: the run's setting, else 32)", positiveInt)
+    .option('--backend <name>', 'tfjs backend to use (default: the fastest registered)')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (opts) => {
+      await evaluate(opts);
+    });
+}
+
+async function evaluate(flags: {
+  model: string;
+  data?: string;
+  split?: SplitName;
+  valSize?: number;
+  batchSize: number;
+  imageSize?: number;
+  backend?: string;
+  json?: true;
+}): Promise<void> {
+  const backend = await initBackend(flags.backend);
+  out.info(`Backend: ${backend.name}`);
+  const { model, file } = await loadModel(flags.model);
+  const runConfig = await readRunConfig(file);
+  const valSize = flags.valSize ?? runConfig.val_size ?? 5000;
+  const imageSize = flags.imageSize ?? runConfig.image_size ?? undefined;
+
+  const cifar: Cifar10LoadOptions =
+    flags.split === 'test'
+      ? { train: 'skip', test: 'required' }
+      : flags.split === undefined
+        ? { train: 'optional', test: 'optional' }
+        : { train: 'required', test: 'skip' };
+  // The run's own data is the default, after anything the user names.
+  const data = flags.data ?? (process.env.DLOPT_DATA ? undefined : runConfig.data);
+  const dataset = await openDataset({ data, imageSize, cifar });
+  const splitName: SplitName = flags.split ?? (dataset.test ? 'test' : 'val');
+  let set;
+  let description: string;
+  if (splitName === 'test') {
+    if (!dataset.test) throw new DloptError(`${dataset.source} has no test split`);
+    set = dataset.test;
+    description = dataset.testInfo?.description ?? `${formatInt(set.count)} images`;
+  } else {
+    if (splitName === 'val' && valSize === 0) throw new DloptError('--split val needs --val-size > 0');
+    const splits = makeSplits(dataset, { valSize });
+    set = splitName === 'val' ? splits.val! : splits.train;
+    description = splits.describe[splitName]!;
+  }
+
+  const expected = model.inputs[0]?.shape.slice(1);
+  const actual = [set.height, set.width, set.channels];
+  if (!expected || expected.some((d, i) => d !== null && d !== actual[i])) {
+    throw new DloptError(
+      `model ${file} expects images of shape ${JSON.stringify(expected)}, but the data has ${JSON.stringify(actual)}`,
+    );
+  }
+  const modelClasses = model.outputs[0]?.shape.at(-1);
+  if (modelClasses !== dataset.classNames.length) {
+    throw new DloptError(
+      `model ${file} predicts ${modelClasses} classes, but the data has ${dataset.classNames.length}`,
+    );
+  }
+
+  const result = await evaluateModel(model, set, { batchSize: flags.batchSize, numClasses: dataset.classNames.length });
+  if (flags.json) {
+    out.result(
+      JSON.stringify({
+        split: splitName,
+        n: result.n,
+        loss: result.loss,
+        accuracy: result.accuracy,
+        images_per_s: result.imagesPerS,
+      }),
+    );
+  } else {
+    out.result(
+      `${splitName} accuracy: ${(result.accuracy * 100).toFixed(2)}% (loss ${result.loss.toFixed(4)}) on ` +
+        `${formatInt(result.n)} images — ${description}; ${formatRate(result.imagesPerS)} images/s on ${backend.name}`,
+    );
+  }
+}
+
+/** Settings of the run that produced the model, when it was saved in a run directory. */
+async function readRunConfig(modelJson: string): Promise<{ val_size?: number; image_size?: number | null; data?: string }> {
+  const path = join(dirname(modelJson), RUN_FILES.config);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return {}; // a model.json outside a run directory
+  }
+  try {
+    return JSON.parse(text) as { val_size?: number; image_size?: number | null; data?: string };
+  } catch (error) {
+    throw new DloptError(`${path} is not valid JSON: ${describeError(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,45 @@
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { createRequire } from 'node:module';
+import { DloptError, describeError } from '../errors.js';
+import { out } from './console.js';
+import { evaluateCommand } from './evaluate-command.js';
+import { summaryCommand } from './summary-command.js';
+import { trainCommand } from './train-command.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('dlopt')
+    .description('Train TensorFlow.js models and make them better, smaller and faster')
+    .version(pkg.version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const command of [trainCommand(), evaluateCommand(), summaryCommand()]) {
+    program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)') as Command);
+  }
+  return program as unknown as Command;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 usage error. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the message (or the help / version) already.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof DloptError) {
+      out.error(error.message);
+      return error.exitCode;
+    }
+    out.error(`unexpected failure: ${describeError(error)}`);
+    if (process.env.DLOPT_DEBUG) console.error(error);
+    else out.info('This is a bug in dlopt; run again with DLOPT_DEBUG=1 to see where it happened, and report it.');
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

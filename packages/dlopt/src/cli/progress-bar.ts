@@ -47,7 +47,7 @@ export function startProgress(
   return {
     update(done, fields = {}) {
       const now = performance.now();
-      if (now - last >= every && done < total) {
+      if (now - last >= every) {
         last = now;
         process.stderr.write(`${label} ${describe(done, fields)}\n`);
       }

@@ -107,6 +107,8 @@ async function train(flags: TrainFlags): Promise<void> {
   await run.writeConfig(config);
 
   let bar: Progress | undefined;
+  let fields: Record<string, string> = {};
+  let batchesPerEpoch = 0;
   const history = await fitModel(model, splits, {
     epochs: flags.epochs,
     batchSize: flags.batchSize,
@@ -114,21 +116,24 @@ async function train(flags: TrainFlags): Promise<void> {
     seed: flags.seed,
     observer: {
       onEpochStart(epoch, epochs, batches) {
+        fields = {};
+        batchesPerEpoch = batches;
         bar = startProgress(`Epoch ${epoch}/${epochs}`, batches, {
           unit: 'batches',
-          format: (done, fields) => {
-            const rate = Number(fields.rate);
+          format: (done, f) => {
+            const rate = Number(f.rate);
             const eta = ((batches - done) * flags.batchSize) / rate;
-            return `${done}/${batches} | ETA ${formatDuration(eta)} | ${formatRate(rate)} img/s | loss ${fields.loss} | acc ${fields.acc}`;
+            const stage = f.validating ? `validating ${f.validating}` : `ETA ${formatDuration(eta)}`;
+            return `${done}/${batches} | ${stage} | ${formatRate(rate)} img/s | loss ${f.loss} | acc ${f.acc}`;
           },
         });
       },
       onBatchEnd(batch, stats) {
-        bar?.update(batch, {
-          rate: String(stats.imagesPerS),
-          loss: stats.loss.toFixed(4),
-          acc: stats.accuracy.toFixed(4),
-        });
+        fields = { rate: String(stats.imagesPerS), loss: stats.loss.toFixed(4), acc: stats.accuracy.toFixed(4) };
+        bar?.update(batch, fields);
+      },
+      onValidationProgress(done, total) {
+        bar?.update(batchesPerEpoch, { ...fields, validating: `${formatInt(done)}/${formatInt(total)}` });
       },
       async onEpochEnd(m) {
         bar?.stop();
@@ -183,5 +188,5 @@ async function train(flags: TrainFlags): Promise<void> {
     );
   }
   if (!final.test) out.result('No test split in this data (no test_batch.bin): the figure above is validation accuracy.');
-  out.result(`Trained ${history.length} epochs in ${formatDuration(totalSeconds)}; run directory: ${run.path}`);
+  out.result(`Trained ${history.length} epoch${history.length === 1 ? '' : 's'} in ${formatDuration(totalSeconds)}; run directory: ${run.path}`);
 }

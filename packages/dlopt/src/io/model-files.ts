@@ -1,4 +1,4 @@
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -23,15 +23,17 @@ export async function saveModel(
     tf.io.withSaveHandler(async (artifacts) => {
       const weights = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
       weightBytes = weights.byteLength;
+      // The model's own metadata (e.g. from the model.json it was loaded from) unless replaced.
+      const userDefinedMetadata = metadata ?? artifacts.userDefinedMetadata;
       const json: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
         format: artifacts.format ?? 'layers-model',
         generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
         convertedBy: null,
         weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
-        ...(artifacts.trainingConfig && { trainingConfig: artifacts.trainingConfig }),
-        ...(metadata && { userDefinedMetadata: metadata }),
+        ...(userDefinedMetadata && { userDefinedMetadata }),
       };
+      await mkdir(dir, { recursive: true });
       await writeAtomic(join(dir, WEIGHTS_BIN), new Uint8Array(weights));
       await writeAtomic(join(dir, MODEL_JSON), JSON.stringify(json));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(json) };

@@ -29,7 +29,7 @@ export function layerFlops(layer: Layer): number | undefined {
       return 0;
     case 'Conv2D': {
       const [kh, kw] = pair(config.kernelSize);
-      const cin = input.at(-1)!;
+      const cin = config.dataFormat === 'channelsFirst' ? input[0]! : input.at(-1)!;
       const macs = outElems * kh * kw * cin;
       return 2 * macs + (config.useBias === false ? 0 : outElems) + activationFlops(config.activation, outElems);
     }

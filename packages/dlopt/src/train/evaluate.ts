@@ -22,7 +22,7 @@ export interface Evaluation {
 export async function evaluateModel(
   model: tfl.LayersModel,
   set: ImageSet,
-  options: { batchSize: number; numClasses: number },
+  options: { batchSize: number; numClasses: number; onProgress?: (done: number, total: number) => void },
 ): Promise<Evaluation> {
   const started = performance.now();
   let lossSum = 0;
@@ -41,6 +41,7 @@ export async function evaluateModel(
     tf.dispose([x, y, sums]);
     lossSum += batchLoss!;
     correct += batchHits!;
+    options.onProgress?.(end, set.count);
   }
   const seconds = (performance.now() - started) / 1000;
   return {

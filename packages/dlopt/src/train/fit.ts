@@ -25,6 +25,8 @@ export interface EpochMetrics {
 export interface FitObserver {
   onEpochStart?(epoch: number, epochs: number, batches: number): void;
   onBatchEnd?(batch: number, stats: { loss: number; accuracy: number; imagesPerS: number; images: number }): void;
+  /** Images of the validation split evaluated so far, after the epoch's training steps. */
+  onValidationProgress?(done: number, total: number): void;
   onEpochEnd?(metrics: EpochMetrics): void | Promise<void>;
 }
 
@@ -90,7 +92,14 @@ export async function fitModel(
         images: seen,
       });
     }
-    const validation = val && val.count > 0 ? await evaluateModel(model, val, { batchSize, numClasses }) : undefined;
+    const validation =
+      val && val.count > 0
+        ? await evaluateModel(model, val, {
+            batchSize,
+            numClasses,
+            ...(observer?.onValidationProgress && { onProgress: observer.onValidationProgress.bind(observer) }),
+          })
+        : undefined;
     const metrics: EpochMetrics = {
       epoch,
       loss: lossSum / seen,

@@ -103,7 +103,7 @@ async function readFromDirectory(path: string, trainMode: SplitMode, testMode: S
   if (files.size === 0) {
     throw new DataError(
       `${path} does not look like CIFAR-10 data: no ${CIFAR10.metaFile} or *.bin batch files in it` +
-        (dir === path ? ` or in ${join(path, CIFAR10.directory)}` : ''),
+        (dir === path && basename(path) !== CIFAR10.directory ? ` or in ${join(path, CIFAR10.directory)}` : ''),
     );
   }
   return files;
@@ -120,7 +120,15 @@ async function readFromArchive(path: string, trainMode: SplitMode, testMode: Spl
   };
   // An optional member may be absent, which is only known at the end of the archive.
   const expect = testMode === 'optional' || trainMode === 'optional' ? Infinity : wanted.size;
-  const { members, seen } = await readTarMembers(path, (m) => nameOf(m) !== undefined, expect);
+  // Keep the first member of each name, so a repeated name cannot count twice towards `expect`.
+  const taken = new Set<string>();
+  const want = (member: string): boolean => {
+    const name = nameOf(member);
+    if (name === undefined || taken.has(name)) return false;
+    taken.add(name);
+    return true;
+  };
+  const { members, seen } = await readTarMembers(path, want, expect);
   const files = new FileSet(seen);
   for (const [member, bytes] of members) files.set(nameOf(member)!, bytes);
   if (files.size === 0) {

@@ -47,6 +47,7 @@ export async function downloadVerified(request: DownloadRequest): Promise<void> 
     );
   }
   if (!response.ok || !response.body) {
+    await response.body?.cancel();
     throw new DownloadError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}${hint}`);
   }
   const header = Number(response.headers.get('content-length'));

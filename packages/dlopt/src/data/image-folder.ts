@@ -62,8 +62,11 @@ async function listDirectory(dir: string): Promise<{ dirs: string[]; files: stri
   const dirs: string[] = [];
   const files: string[] = [];
   for (const e of visible) {
-    // Follow symlinks: datasets are often assembled from links.
-    const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(join(dir, e.name))).isDirectory());
+    // Follow symlinks: datasets are often assembled from links. A dangling link counts as a file (so an
+    // image one fails to decode, naming it, as torchvision's ImageFolder does) instead of a raw ENOENT.
+    const isDir =
+      e.isDirectory() ||
+      (e.isSymbolicLink() && (await stat(join(dir, e.name)).then((s) => s.isDirectory(), () => false)));
     (isDir ? dirs : files).push(e.name);
   }
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -104,7 +107,12 @@ async function decodeAll(files: Map<string, string[]>, classNames: readonly stri
     while (next < jobs.length) {
       const i = next++;
       const job = jobs[i]!;
-      images.set(await decodeImage(job.path, side), i * size);
+      try {
+        images.set(await decodeImage(job.path, side), i * size);
+      } catch (error) {
+        next = jobs.length; // the others stop at their next image
+        throw error;
+      }
       labels[i] = job.label;
     }
   };

@@ -16,7 +16,7 @@ export const CIFAR10_ARCHIVE = {
 /** `$XDG_CACHE_HOME/dlopt`, else `~/.cache/dlopt`. */
 export function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'dlopt');
+  return join(xdg && xdg.startsWith('/') ? xdg : join(env.HOME || homedir(), '.cache'), 'dlopt');
 }
 
 export interface LocateOptions {

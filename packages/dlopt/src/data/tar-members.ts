@@ -84,8 +84,14 @@ async function isGzip(path: string): Promise<boolean> {
 function explainArchiveError(error: unknown, gzipped: boolean): string {
   const message = describeError(error);
   if (/unexpected end of file/i.test(message)) return 'the file is truncated (gzip stream ends early)';
-  if (/incorrect header check|invalid (block|distance|code)/i.test(message)) return `corrupt gzip data (${message})`;
-  if (/invalid tar header|unexpected end of data|size mismatch/i.test(message)) {
+  // zlib reports every kind of bad deflate data (and a wrong CRC or length) as Z_DATA_ERROR.
+  if (/incorrect header check|invalid (block|distance|code)|Z_DATA_ERROR/i.test(message)) {
+    return `corrupt gzip data (${message})`;
+  }
+  if (/unexpected end of data/i.test(message)) {
+    return `the tar data ends early: the file is truncated or is not a tar${gzipped ? '' : ' or tar.gz'} archive (${message})`;
+  }
+  if (/invalid tar header|size mismatch/i.test(message)) {
     return gzipped ? `the gzip data is not a valid tar archive (${message})` : `not a tar or tar.gz archive (${message})`;
   }
   return message;

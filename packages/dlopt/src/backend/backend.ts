@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { DloptError, describeError } from '../errors.js';
+import { DloptError, UsageError, describeError } from '../errors.js';
 import { patchCpuKernels } from './cpu-kernels/register.js';
 
 /** Optional backend packages, imported when installed; each registers itself with tfjs on import. */
@@ -26,7 +26,7 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
   const available = registeredBackends();
   if (requested !== undefined) {
     if (!available.includes(requested)) {
-      throw new DloptError(`backend "${requested}" is not available; registered backends: ${available.join(', ')}`);
+      throw new UsageError(`backend "${requested}" is not available; registered backends: ${available.join(', ')}`);
     }
     if (!(await tf.setBackend(requested))) throw new DloptError(`backend "${requested}" failed to initialise`);
   } else {

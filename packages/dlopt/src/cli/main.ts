@@ -8,16 +8,16 @@ import { trainCommand } from './train-command.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-export function buildProgram(): Command {
-  const program = new Command('dlopt')
+export function buildProgram() {
+  const hint = '(run with --help for usage)';
+  return new Command('dlopt')
     .description('Train TensorFlow.js models and make them better, smaller and faster')
     .version(pkg.version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  for (const command of [trainCommand(), evaluateCommand(), summaryCommand()]) {
-    program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)') as Command);
-  }
-  return program as unknown as Command;
+    .showHelpAfterError(hint)
+    .exitOverride()
+    .addCommand(trainCommand().exitOverride().showHelpAfterError(hint))
+    .addCommand(evaluateCommand().exitOverride().showHelpAfterError(hint))
+    .addCommand(summaryCommand().exitOverride().showHelpAfterError(hint));
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 usage error. */

@@ -1,5 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { initBackend } from '../backend/backend.js';
 import { PIXEL_SCALE } from '../data/batches.js';
 import { makeSplits } from '../data/splits.js';
@@ -17,7 +18,7 @@ import { startProgress, type Progress } from './progress-bar.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-export function trainCommand(): Command<[], Record<string, unknown>> {
+export function trainCommand() {
   return new Command('train')
     .description('train a model on CIFAR-10 (or an image folder) and report its accuracy')
     .addOption(
@@ -35,7 +36,7 @@ export function trainCommand(): Command<[], Record<string, unknown>> {
     .option('--backend <name>', 'tfjs backend to use (default: the fastest registered)')
     .action(async (opts) => {
       await train(opts);
-    }) as unknown as Command<[], Record<string, unknown>>;
+    });
 }
 
 interface TrainFlags {
@@ -84,7 +85,7 @@ async function train(flags: TrainFlags): Promise<void> {
   const config = {
     command: 'train',
     model: preset.name,
-    data: dataset.source,
+    data: resolve(dataset.source),
     dataset_format: dataset.format,
     class_names: dataset.classNames,
     input_shape: inputShape,

@@ -1,0 +1,49 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The C++ addon's functions (src/addon.cc). Outputs are always passed in, never returned. */
+export interface NativeAddon {
+  isa(): string;
+  availableIsas(): string[];
+  selectIsa(name: string): boolean;
+  numThreads(): number;
+  gemm(a: Float32Array, b: Float32Array, c: Float32Array, bias: Float32Array | null, dims: Int32Array, act: number, alpha: number, accumulate: boolean): void;
+  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geom: Int32Array, act: number, alpha: number): void;
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
+  maxPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
+  avgPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  unary(op: number, x: Float32Array, y: Float32Array, p0: number, p1: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
+  reduce(kind: number, x: Float32Array, y: Float32Array, outer: number, red: number, inner: number): void;
+  argMax(x: Float32Array, y: Int32Array, outer: number, red: number, inner: number): void;
+  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  transpose(x: Float32Array, y: Float32Array, shape: Int32Array, perm: Int32Array): void;
+  adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, eps: number, bias1: number, bias2: number): void;
+}
+
+const ADDON_PATH = fileURLToPath(new URL('../build/Release/dlopt_native.node', import.meta.url));
+const FAILED_PATH = fileURLToPath(new URL('../build/BUILD_FAILED.txt', import.meta.url));
+
+function load(): { addon?: NativeAddon; error?: string } {
+  if (process.env.DLOPT_NATIVE_DISABLE === '1') return { error: 'DLOPT_NATIVE_DISABLE=1 is set' };
+  if (!existsSync(ADDON_PATH)) {
+    const why = existsSync(FAILED_PATH) ? readFileSync(FAILED_PATH, 'utf8').split('\n')[0] : 'it was never built';
+    return { error: `the native addon is not built (${why}); rebuild it with: npm rebuild @dlopt/tfjs-backend-native` };
+  }
+  try {
+    return { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeAddon };
+  } catch (error) {
+    return { error: `the native addon at ${ADDON_PATH} failed to load: ${(error as Error).message}` };
+  }
+}
+
+const loaded = load();
+
+/** The addon, or undefined when it could not be built or loaded (see `addonError`). */
+export const addon: NativeAddon | undefined = loaded.addon;
+/** Why the addon is unavailable. */
+export const addonError: string | undefined = loaded.error;

@@ -1,0 +1,42 @@
+/**
+ * @dlopt/tfjs-backend-native: importing this module registers a TensorFlow.js
+ * backend named `native` (priority above `cpu`), whose hot kernels run in C++
+ * (SGEMM-based convolutions, pooling, elementwise ops, reductions) across a
+ * persistent thread pool. Everything else is tfjs's cpu backend.
+ */
+import { addon, addonError } from './addon.js';
+import { BACKEND_NAME, NATIVE_KERNELS, registerNativeBackend } from './register.js';
+
+export { NativeBackend } from './backend.js';
+export { BACKEND_NAME };
+
+const active = registerNativeBackend();
+
+export interface NativeBackendInfo {
+  /** Whether the addon loaded and the backend is registered. */
+  available: boolean;
+  /** Why not, when it is unavailable. */
+  error?: string;
+  /** Kernel set in use: "avx512", "avx2" or "generic". */
+  isa?: string;
+  /** Kernel sets this CPU can run, fastest first. */
+  isas?: string[];
+  /** Threads the kernels use (DLOPT_NUM_THREADS overrides). */
+  threads?: number;
+  /** tfjs kernels with native implementations. */
+  kernels: string[];
+}
+
+export function nativeBackendInfo(): NativeBackendInfo {
+  const kernels = Object.keys(NATIVE_KERNELS).sort();
+  if (!active || !addon) return { available: false, ...(addonError && { error: addonError }), kernels };
+  return { available: true, isa: addon.isa(), isas: addon.availableIsas(), threads: addon.numThreads(), kernels };
+}
+
+/**
+ * Switches the kernel set ("avx512", "avx2", "generic"), e.g. to compare them;
+ * DLOPT_NATIVE_ISA does the same at load time. Returns false if this CPU cannot run it.
+ */
+export function setIsa(name: string): boolean {
+  return addon ? addon.selectIsa(name) : false;
+}

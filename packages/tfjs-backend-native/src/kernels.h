@@ -1,0 +1,124 @@
+// The kernel table: every native kernel, as a function pointer filled in by the
+// ISA translation unit chosen at load time (AVX-512, AVX2+FMA, or portable).
+// Arguments are plain structs so the table has one simple, stable shape.
+#pragma once
+#include "common.h"
+
+namespace dlopt {
+
+// Fused activations applied in GEMM/conv epilogues and by the unary kernel.
+enum Act : int32_t { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kElu = 4, kSigmoid = 5 };
+
+// C[m x n] (+)= A[m x k] * B[k x n] (+ bias[n]), then activation. Element (i, j)
+// of A is a[i * a_rs + j * a_cs]; same for B. C is row-major with leading
+// dimension ldc. With batch > 1, matrices advance by the *_bs strides
+// (0 broadcasts one matrix over the batch).
+struct GemmArgs {
+  const float* a;
+  const float* b;
+  float* c;
+  i64 m, n, k;
+  i64 a_rs, a_cs, b_rs, b_cs, ldc;
+  i64 batch, a_bs, b_bs, c_bs;
+  const float* bias;  // n values or null
+  int32_t act;
+  float alpha;  // leaky relu slope
+  int32_t accumulate;  // add to C instead of overwriting it
+};
+
+// 2-D convolution geometry, NHWC input x[n][h][w][c], filter w[kh][kw][c][k]
+// (tfjs's HWIO), output y[n][oh][ow][k]. Padding is TF's: pad_t/pad_l zeros
+// before the first row/column (asymmetric 'same' padding puts the extra one
+// at the bottom/right, which needs no explicit number here).
+struct ConvGeom {
+  i64 n, h, w, c;
+  i64 oh, ow, k;
+  i64 kh, kw;
+  i64 sh, sw;
+  i64 dh, dw;
+  i64 pad_t, pad_l;
+};
+
+struct ConvArgs {
+  ConvGeom g;
+  const float* x;     // forward input / backward-filter input
+  const float* w;     // filter
+  const float* dy;    // gradient of the output (backward)
+  float* out;         // y, dx or dw
+  const float* bias;  // forward only, k values or null
+  int32_t act;
+  float alpha;
+};
+
+// Pooling geometry (NHWC, per channel).
+struct PoolGeom {
+  i64 n, h, w, c;
+  i64 oh, ow;
+  i64 kh, kw;
+  i64 sh, sw;
+  i64 dh, dw;
+  i64 pad_t, pad_l;
+};
+
+enum UnaryOp : int32_t {
+  kUAbs, kUNeg, kURelu, kURelu6, kUStep, kUSquare, kUSqrt, kURsqrt, kUExp, kULog, kUSigmoid, kUTanh,
+  kULeakyRelu, kUElu, kUReciprocal, kUFloor, kUCeil, kURound, kUSign, kULog1p, kUExpm1, kUSoftplus,
+  kUSin, kUCos, kUClip, kUUnaryCount
+};
+
+enum BinaryOp : int32_t {
+  kBAdd, kBSub, kBMul, kBDiv, kBMax, kBMin, kBPow, kBSquaredDiff, kBReluGrad, kBEluGrad, kBBinaryCount
+};
+
+// Elementwise binary op with broadcasting over up to kMaxRank dims: out has
+// `shape`; a and b are read with their own strides (0 on broadcast dims).
+enum { kMaxRank = 6 };
+struct BinaryArgs {
+  const float* a;
+  const float* b;
+  float* out;
+  int32_t rank;
+  i64 shape[kMaxRank];
+  i64 a_strides[kMaxRank];
+  i64 b_strides[kMaxRank];
+  int32_t op;
+};
+
+struct KernelTable {
+  const char* isa;
+  void (*gemm)(const GemmArgs&);
+  void (*conv2d)(const ConvArgs&);
+  void (*conv2d_backprop_input)(const ConvArgs&);
+  void (*conv2d_backprop_filter)(const ConvArgs&);
+  void (*max_pool)(const PoolGeom&, const float* x, float* y);
+  void (*max_pool_grad)(const PoolGeom&, const float* x, const float* dy, float* dx);
+  void (*avg_pool)(const PoolGeom&, const float* x, float* y);
+  void (*avg_pool_grad)(const PoolGeom&, const float* dy, float* dx);
+  void (*unary)(int32_t op, const float* x, float* y, i64 n, float p0, float p1);
+  void (*binary)(const BinaryArgs&);
+  // Reductions over the middle axis of a [outer][red][inner] view.
+  void (*reduce_sum)(const float* x, float* y, i64 outer, i64 red, i64 inner);
+  void (*reduce_max)(const float* x, float* y, i64 outer, i64 red, i64 inner);
+  void (*reduce_min)(const float* x, float* y, i64 outer, i64 red, i64 inner);
+  void (*arg_max)(const float* x, int32_t* y, i64 outer, i64 red, i64 inner);
+  void (*softmax)(const float* x, float* y, i64 rows, i64 cols);
+  void (*transpose)(const float* x, float* y, int32_t rank, const i64* shape, const int32_t* perm);
+  // One Adam step for one variable, in place on w, m and v.
+  void (*adam)(float* w, float* m, float* v, const float* g, i64 n, float lr, float beta1, float beta2,
+               float eps, float bias1, float bias2);
+};
+
+void fill_table_generic(KernelTable* t);
+#if defined(__x86_64__)
+void fill_table_avx2(KernelTable* t);
+void fill_table_avx512(KernelTable* t);
+#endif
+
+// The table in use (chosen once by dispatch.cc).
+const KernelTable& kernels();
+// Which ISA tables this CPU can run, most capable first (for tests and benchmarks).
+const char* const* available_isas();
+// Forces a table by name ("avx512", "avx2", "generic"); false if this CPU cannot run it.
+bool select_isa(const char* name);
+
+}  // namespace dlopt

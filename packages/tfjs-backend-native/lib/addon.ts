@@ -22,7 +22,9 @@ export interface NativeAddon {
   argMax(x: Float32Array, y: Int32Array, outer: number, red: number, inner: number): void;
   softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
   transpose(x: Float32Array, y: Float32Array, shape: Int32Array, perm: Int32Array): void;
-  adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, eps: number, bias1: number, bias2: number): void;
+  /** params: lr, beta1, beta2, c1 = 1 - beta1, c2 = 1 - beta2, epsilon, bias1 = 1 - beta1^t, bias2 = 1 - beta2^t. */
+  adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, params: Float64Array): void;
+  actGrad(act: number, alpha: number, dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array | null, rows: number, c: number): void;
 }
 
 const ADDON_PATH = fileURLToPath(new URL('../build/Release/dlopt_native.node', import.meta.url));

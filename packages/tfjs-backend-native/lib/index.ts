@@ -5,12 +5,15 @@
  * persistent thread pool. Everything else is tfjs's cpu backend.
  */
 import { addon, addonError } from './addon.js';
+import { installFusedOps } from './fusion.js';
 import { BACKEND_NAME, NATIVE_KERNELS, registerNativeBackend } from './register.js';
 
 export { NativeBackend } from './backend.js';
+export { NativeAdam } from './optimizers.js';
 export { BACKEND_NAME };
 
 const active = registerNativeBackend();
+if (active && process.env.DLOPT_NATIVE_FUSION !== '0') installFusedOps();
 
 export interface NativeBackendInfo {
   /** Whether the addon loaded and the backend is registered. */

@@ -8,6 +8,7 @@ import type { KernelArgs, NativeKernel } from './kernels/kernel.js';
 import { batchMatMul } from './kernels/matmul.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './kernels/pool.js';
 import { argMax, reduceKernel, softmax, transpose } from './kernels/reduce.js';
+import { activationGrad, ACTIVATION_GRAD_KERNEL, adam, ADAM_KERNEL } from './kernels/training.js';
 
 export const BACKEND_NAME = 'native';
 /** Above the cpu backend's 1 (and webgl's 2), so tfjs picks it by default. */
@@ -40,6 +41,9 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernel>> = {
 /** Kernels the cpu backend does not have, used by dlopt's fused paths. */
 export const EXTRA_KERNELS: Readonly<Record<string, NativeKernel>> = {
   DloptReluGrad: reluGrad,
+  DloptFusedConv2D: conv2D,
+  [ADAM_KERNEL]: adam,
+  [ACTIVATION_GRAD_KERNEL]: activationGrad,
 };
 
 let registered = false;

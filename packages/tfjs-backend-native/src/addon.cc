@@ -326,15 +326,39 @@ void Transpose(const Napi::CallbackInfo& info) {
   kernels().transpose(x.data, y.data, (int32_t)rank, s, perm);
 }
 
-// adam(w, m, v, g, lr, beta1, beta2, eps, bias1, bias2)
+// adam(w, m, v, g, wOut, mOut, vOut, params Float64Array[8]: lr, beta1, beta2, c1, c2, eps, bias1, bias2)
 void Adam(const Napi::CallbackInfo& info) {
-  F32 w, m, v, g;
-  if (!f32(info, 0, &w) || !f32(info, 1, &m) || !f32(info, 2, &v) || !f32(info, 3, &g)) return;
-  if (!need(info, m, w.length, "adam: m") || !need(info, v, w.length, "adam: v") || !need(info, g, w.length, "adam: g"))
+  F32 w, m, v, g, wo, mo, vo;
+  if (!f32(info, 0, &w) || !f32(info, 1, &m) || !f32(info, 2, &v) || !f32(info, 3, &g) || !f32(info, 4, &wo) ||
+      !f32(info, 5, &mo) || !f32(info, 6, &vo))
+    return;
+  if (!need(info, m, w.length, "adam: m") || !need(info, v, w.length, "adam: v") || !need(info, g, w.length, "adam: g") ||
+      !need(info, wo, w.length, "adam: wOut") || !need(info, mo, w.length, "adam: mOut") ||
+      !need(info, vo, w.length, "adam: vOut"))
+    return;
+  if (!info[7].IsTypedArray() || info[7].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[7].As<Napi::Float64Array>().ElementLength() != 8)
+    return (void)fail(info, "adam: params must be a Float64Array of 8");
+  const double* p = info[7].As<Napi::Float64Array>().Data();
+  AdamArgs a{w.data, m.data, v.data, g.data, wo.data, mo.data, vo.data, w.length,
+             (float)p[0], (float)p[1], (float)p[2], (float)p[3], (float)p[4], (float)p[5], (float)p[6], (float)p[7]};
+  CallScope scope;
+  kernels().adam(a);
+}
+
+// actGrad(act, alpha, dy, y, dx, dbias|null, rows, c)
+void ActGrad(const Napi::CallbackInfo& info) {
+  F32 dy, y, dx, db;
+  const i64 act = num(info, 0);
+  const float alpha = numf(info, 1);
+  if (!f32(info, 2, &dy) || !f32(info, 3, &y) || !f32(info, 4, &dx) || !f32(info, 5, &db, true)) return;
+  const i64 rows = num(info, 6), c = num(info, 7);
+  if (rows < 0 || c < 1) return (void)fail(info, "actGrad: bad size");
+  if (!need(info, dy, rows * c, "actGrad: dy") || !need(info, y, rows * c, "actGrad: y") ||
+      !need(info, dx, rows * c, "actGrad: dx") || (db.data && !need(info, db, c, "actGrad: dbias")))
     return;
   CallScope scope;
-  kernels().adam(w.data, m.data, v.data, g.data, w.length, numf(info, 4), numf(info, 5), numf(info, 6), numf(info, 7),
-                 numf(info, 8), numf(info, 9));
+  kernels().act_grad((int32_t)act, alpha, dy.data, y.data, dx.data, db.data, rows, c);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -357,6 +381,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("actGrad", Napi::Function::New(env, ActGrad));
   return exports;
 }
 

@@ -84,6 +84,14 @@ struct BinaryArgs {
   int32_t op;
 };
 
+struct AdamArgs {
+  const float *w, *m, *v, *g;
+  float *w_out, *m_out, *v_out;
+  i64 n;
+  // c1 = 1 - beta1 and c2 = 1 - beta2 as JavaScript computes them (in double, then rounded).
+  float lr, beta1, beta2, c1, c2, eps, bias1, bias2;
+};
+
 struct KernelTable {
   const char* isa;
   void (*gemm)(const GemmArgs&);
@@ -103,9 +111,11 @@ struct KernelTable {
   void (*arg_max)(const float* x, int32_t* y, i64 outer, i64 red, i64 inner);
   void (*softmax)(const float* x, float* y, i64 rows, i64 cols);
   void (*transpose)(const float* x, float* y, int32_t rank, const i64* shape, const int32_t* perm);
-  // One Adam step for one variable, in place on w, m and v.
-  void (*adam)(float* w, float* m, float* v, const float* g, i64 n, float lr, float beta1, float beta2,
-               float eps, float bias1, float bias2);
+  // One Adam step for one variable, in tfjs's float32 operation order (see eltwise.inc).
+  void (*adam)(const AdamArgs&);
+  // Gradient through a fused activation: dx = dy * act'(y) for rows x C values,
+  // and, when dbias is not null, dbias[c] = sum over rows of dx.
+  void (*act_grad)(int32_t act, float alpha, const float* dy, const float* y, float* dx, float* dbias, i64 rows, i64 c);
 };
 
 void fill_table_generic(KernelTable* t);

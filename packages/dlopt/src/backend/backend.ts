@@ -15,6 +15,18 @@ export interface BackendChoice {
 
 let initialised: Promise<void> | undefined;
 
+/** What dlopt uses from the native backend package, when it is installed and loaded. */
+interface NativeModule {
+  NativeAdam: new (learningRate?: number, beta1?: number, beta2?: number, epsilon?: number) => tf.AdamOptimizer;
+  nativeBackendInfo(): { available: boolean; isa?: string; threads?: number };
+}
+let nativeModule: NativeModule | undefined;
+
+/** The loaded native backend package, if any (after initBackend). */
+export function nativeBackendModule(): NativeModule | undefined {
+  return nativeModule;
+}
+
 /**
  * Loads the optional backends and activates one: `requested` if given,
  * otherwise the highest-priority registered backend (a faster backend
@@ -48,7 +60,8 @@ async function loadOptionalBackends(): Promise<void> {
   patchCpuKernels();
   for (const name of OPTIONAL_BACKENDS) {
     try {
-      await import(name);
+      const loaded = (await import(name)) as NativeModule;
+      if (name === '@dlopt/tfjs-backend-native' && loaded.nativeBackendInfo().available) nativeModule = loaded;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // Not installed is fine; installed but broken must be reported.

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { createAdam } from '../backend/optimizers.js';
 import { UsageError } from '../errors.js';
 import type { ModelBuildOptions, ModelPreset } from './preset.js';
 import { buildSeedCnn } from './seed-cnn.js';
@@ -26,7 +26,7 @@ export function findPreset(name: string): ModelPreset {
  * cross-entropy on one-hot labels, Adam, accuracy.
  */
 export function compileClassifier(model: tfl.LayersModel, learningRate: number): void {
-  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: createAdam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 }
 
 /** Builds and compiles a preset. */

@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import { BACKEND_NAME } from './register.js';
+import { ACTIVATION_GRAD_KERNEL } from './kernels/training.js';
+
+/** Kernel name of the trainable fused convolution (forward = native FusedConv2D). */
+export const FUSED_CONV_KERNEL = 'DloptFusedConv2D';
+export const RELU_GRAD_KERNEL = 'DloptReluGrad';
+
+const FUSABLE = new Set(['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid']);
+
+interface FusedConvAttrs {
+  dataFormat: 'NHWC';
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  dilations: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation: string;
+  leakyreluAlpha?: number;
+  hasBias: boolean;
+}
+
+type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];
+
+/**
+ * Gradient of conv + bias + activation, from the saved input, filter and
+ * output: the activation's gradient and the bias gradient in one native pass,
+ * then the two convolution backprops. Each input's gradient is a thunk, so
+ * the first layer's input gradient (never needed) is never computed.
+ */
+const fusedConvGrad: GradConfig['gradFunc'] = (dy, saved, attrs) => {
+  const [x, filter, y] = saved as [Tensor, Tensor, Tensor];
+  const grad = dy as Tensor;
+  const a = attrs as unknown as FusedConvAttrs;
+  const engine = tf.engine();
+  let dyA = grad;
+  let dBias: Tensor | undefined;
+  if (a.activation !== 'linear') {
+    const outs = engine.runKernel(ACTIVATION_GRAD_KERNEL, { dy: grad, y }, {
+      activation: a.activation, leakyreluAlpha: a.leakyreluAlpha ?? 0.2, biasGrad: a.hasBias,
+    } as unknown as NamedAttrMap) as Tensor[];
+    dyA = outs[0]!;
+    dBias = outs[1];
+  }
+  const common = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, dilations: a.dilations };
+  const grads: Record<string, () => Tensor> = {
+    x: () => engine.runKernel('Conv2DBackpropInput', { dy: dyA, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
+    filter: () => engine.runKernel('Conv2DBackpropFilter', { x, dy: dyA }, { ...common, filterShape: filter.shape } as unknown as NamedAttrMap) as Tensor,
+  };
+  if (a.hasBias) grads.bias = () => dBias ?? tf.sum(dyA, [0, 1, 2]);
+  return grads;
+};
+
+function canFuse(args: FusedConv2dArgs): boolean {
+  const x = args.x as Tensor;
+  const filter = args.filter as Tensor;
+  const bias = args.bias as Tensor | undefined;
+  return (
+    tf.getBackend() === BACKEND_NAME &&
+    x instanceof tf.Tensor && filter instanceof tf.Tensor && x.rank === 4 && filter.rank === 4 &&
+    x.dtype === 'float32' && filter.dtype === 'float32' &&
+    (args.dataFormat === undefined || args.dataFormat === 'NHWC') &&
+    FUSABLE.has(args.activation ?? 'linear') &&
+    args.preluActivationWeights == null &&
+    (bias == null || (bias instanceof tf.Tensor && bias.dtype === 'float32' && bias.size === filter.shape[3]))
+  );
+}
+
+let installed = false;
+
+/**
+ * Gives training a fused path. tfjs-core turns off conv + bias + activation
+ * fusion while a gradient tape is recording (its fused gradient only covers
+ * some cases), so a Conv2D layer trains as three ops and three passes over
+ * memory. On the native backend, tf.fused.conv2d (which tfjs-layers' Conv2D
+ * calls) becomes one kernel with its own gradient, and relu's gradient one
+ * kernel instead of three. Other backends and unsupported cases take tfjs's
+ * own path, unchanged; results are the same.
+ */
+export function installFusedOps(): void {
+  if (installed) return;
+  installed = true;
+  tf.registerGradient({ kernelName: FUSED_CONV_KERNEL, inputsToSave: ['x', 'filter'], outputsToSave: [true], gradFunc: fusedConvGrad });
+
+  const original = tf.fused.conv2d;
+  const fused = tf.fused as { conv2d: typeof tf.fused.conv2d };
+  fused.conv2d = ((args: FusedConv2dArgs) => {
+    if (!canFuse(args)) return original(args);
+    const inputs: Record<string, Tensor> = { x: args.x as Tensor, filter: args.filter as Tensor };
+    if (args.bias != null) inputs.bias = args.bias as Tensor;
+    const attrs: FusedConvAttrs = {
+      dataFormat: 'NHWC',
+      strides: args.strides, pad: args.pad as FusedConvAttrs['pad'], dilations: args.dilations ?? 1,
+      activation: args.activation ?? 'linear', hasBias: args.bias != null,
+      ...(args.dimRoundingMode !== undefined && { dimRoundingMode: args.dimRoundingMode }),
+      ...(args.leakyreluAlpha !== undefined && { leakyreluAlpha: args.leakyreluAlpha }),
+    };
+    return tf.engine().runKernel(FUSED_CONV_KERNEL, inputs, attrs as unknown as NamedAttrMap) as Tensor;
+  }) as typeof tf.fused.conv2d;
+
+  const reluGrad = tf.getGradient('Relu');
+  if (reluGrad) {
+    tf.registerGradient({
+      kernelName: 'Relu',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => {
+        if (tf.getBackend() !== BACKEND_NAME) return reluGrad.gradFunc(dy, saved, attrs);
+        const [x] = saved as [Tensor];
+        return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as Tensor, x }) as Tensor };
+      },
+    });
+  }
+}

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { BACKEND_NAME } from './register.js';
+import { isPerColumn } from './kernels/kernel.js';
 import { ACTIVATION_GRAD_KERNEL } from './kernels/training.js';
 
 /** Kernel name of the trainable fused convolution (forward = native FusedConv2D). */
@@ -62,7 +63,7 @@ function canFuse(args: FusedConv2dArgs): boolean {
     (args.dataFormat === undefined || args.dataFormat === 'NHWC') &&
     FUSABLE.has(args.activation ?? 'linear') &&
     args.preluActivationWeights == null &&
-    (bias == null || (bias instanceof tf.Tensor && bias.dtype === 'float32' && bias.size === filter.shape[3]))
+    (bias == null || (bias instanceof tf.Tensor && bias.dtype === 'float32' && isPerColumn(bias.shape, filter.shape[3]!)))
   );
 }
 

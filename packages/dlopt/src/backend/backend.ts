@@ -36,14 +36,12 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
   initialised ??= loadOptionalBackends();
   await initialised;
   const available = registeredBackends();
-  if (requested !== undefined) {
-    if (!available.includes(requested)) {
-      throw new UsageError(`backend "${requested}" is not available; registered backends: ${available.join(', ')}`);
-    }
-    if (!(await tf.setBackend(requested))) throw new DloptError(`backend "${requested}" failed to initialise`);
-  } else {
-    await tf.ready();
+  if (requested !== undefined && !available.includes(requested)) {
+    throw new UsageError(`backend "${requested}" is not available; registered backends: ${available.join(', ')}`);
   }
+  // Set it explicitly: tf.ready() keeps whatever backend an earlier tensor initialised.
+  const name = requested ?? available[0] ?? 'cpu';
+  if (!(await tf.setBackend(name))) throw new DloptError(`backend "${name}" failed to initialise`);
   quietCpuBackend();
   return { name: tf.getBackend(), available };
 }

@@ -1,7 +1,7 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, FusedConv2DAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry } from './geometry.js';
-import { ACTIVATIONS, allFloat32, f32, sizeOf, type NativeKernel } from './kernel.js';
+import { ACTIVATIONS, allFloat32, f32, isPerColumn, type NativeKernel } from './kernel.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -15,7 +15,7 @@ export const conv2D: NativeKernel = ({ args, backend, addon, fallback }) => {
   const info = backend_util.computeConv2DInfo(
     x!.shape as Shape4, filter!.shape as Shape4, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, format,
   );
-  if (bias && sizeOf(bias.shape) !== info.outChannels) return fallback();
+  if (bias && !isPerColumn(bias.shape, info.outChannels)) return fallback();
   const out = backend.makeOutputFloat32(info.outShape);
   addon.conv2d(f32(backend, x!), f32(backend, filter!), bias ? f32(backend, bias) : null, out.values, convGeometry(info), act, attrs.leakyreluAlpha ?? 0.2);
   return out.info;

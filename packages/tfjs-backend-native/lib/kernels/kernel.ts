@@ -44,3 +44,12 @@ export function sizeOf(shape: readonly number[]): number {
 
 /** Fused activations the addon implements (src/kernels.h `Act`). */
 export const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5 };
+
+/**
+ * Whether a bias of this shape adds one value per output column (shape [n],
+ * or [1, …, 1, n]): the only kind the fused native epilogues apply. A bias
+ * with n elements along another axis broadcasts differently.
+ */
+export function isPerColumn(shape: readonly number[], n: number): boolean {
+  return shape.length > 0 && shape.at(-1) === n && sizeOf(shape) === n;
+}

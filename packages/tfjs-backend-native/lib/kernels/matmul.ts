@@ -1,5 +1,6 @@
+import { backend_util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, _FusedMatMulAttrs, TensorInfo } from '@tensorflow/tfjs-core';
-import { ACTIVATIONS, allFloat32, f32, sizeOf, type NativeKernel } from './kernel.js';
+import { ACTIVATIONS, allFloat32, f32, isPerColumn, sizeOf, type NativeKernel } from './kernel.js';
 
 /**
  * BatchMatMul and _FusedMatMul (bias + activation in the GEMM epilogue).
@@ -23,12 +24,10 @@ export const batchMatMul: NativeKernel = ({ args, backend, addon, fallback }) =>
   const bBatchShape = b.shape.slice(0, -2);
   const aBatch = sizeOf(aBatchShape);
   const bBatch = sizeOf(bBatchShape);
-  let batchShape: number[];
-  if (aBatch === bBatch && aBatchShape.join() === bBatchShape.join()) batchShape = aBatchShape;
-  else if (bBatch === 1) batchShape = aBatchShape;
-  else if (aBatch === 1) batchShape = bBatchShape;
-  else return fallback();
-  if (bias && sizeOf(bias.shape) !== n) return fallback();
+  // Native batching covers equal batch shapes and one side being a single matrix.
+  if (!(aBatchShape.join() === bBatchShape.join() || aBatch === 1 || bBatch === 1)) return fallback();
+  const batchShape = backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
+  if (bias && !isPerColumn(bias.shape, n)) return fallback();
   const batch = Math.max(aBatch, bBatch);
   const out = backend.makeOutputFloat32([...batchShape, m, n]);
   const dims = Int32Array.from([

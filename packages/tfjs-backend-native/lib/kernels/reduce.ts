@@ -28,7 +28,10 @@ function outputShape(shape: number[], axes: number[], keepDims: boolean): number
 export function reduceKernel(kind: 0 | 1 | 2, mean = false): NativeKernel {
   return ({ args, backend, addon, fallback }) => {
     const { x } = args.inputs as { x: TensorInfo };
-    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+    // Max names its axes `reductionIndices`; Sum, Min and Mean name them `axis`.
+    const attrs = args.attrs as unknown as SumAttrs & { reductionIndices?: number | number[] };
+    const axis = attrs.reductionIndices ?? attrs.axis;
+    const keepDims = attrs.keepDims;
     if (!allFloat32(x) || x.shape.length === 0) return fallback();
     const axes = util.parseAxisParam(axis, x.shape);
     const view = reductionView(x.shape, axes);

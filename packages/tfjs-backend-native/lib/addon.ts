@@ -10,8 +10,10 @@ export interface NativeAddon {
   numThreads(): number;
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, bias: Float32Array | null, dims: Int32Array, act: number, alpha: number, accumulate: boolean): void;
   conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geom: Int32Array, act: number, alpha: number): void;
-  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
+  /** With y: dy is the gradient of act(conv + bias), multiplied by act'(y) on the fly. */
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array, y?: Float32Array | null, act?: number, alpha?: number): void;
+  /** With y: as above; with dbias: also the bias gradient. */
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array, y?: Float32Array | null, act?: number, alpha?: number, dbias?: Float32Array | null): void;
   maxPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
   avgPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;

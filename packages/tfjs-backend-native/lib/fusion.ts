@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { BACKEND_NAME } from './register.js';
 import { isPerColumn } from './kernels/kernel.js';
-import { ACTIVATION_GRAD_KERNEL } from './kernels/training.js';
+import { CONV_BACKPROP_FILTER_ACT_KERNEL, CONV_BACKPROP_INPUT_ACT_KERNEL } from './kernels/conv2d.js';
 
 /** Kernel name of the trainable fused convolution (forward = native FusedConv2D). */
 export const FUSED_CONV_KERNEL = 'DloptFusedConv2D';
@@ -25,30 +25,32 @@ type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];
 
 /**
  * Gradient of conv + bias + activation, from the saved input, filter and
- * output: the activation's gradient and the bias gradient in one native pass,
- * then the two convolution backprops. Each input's gradient is a thunk, so
- * the first layer's input gradient (never needed) is never computed.
+ * output. The activation's derivative is applied inside the two backward
+ * convolutions (block by block, in cache) rather than as its own pass, and
+ * the bias gradient comes out of the filter-gradient kernel. The input
+ * gradient is a thunk, so the first layer's (never needed) is never computed.
  */
 const fusedConvGrad: GradConfig['gradFunc'] = (dy, saved, attrs) => {
   const [x, filter, y] = saved as [Tensor, Tensor, Tensor];
-  const grad = dy as Tensor;
   const a = attrs as unknown as FusedConvAttrs;
   const engine = tf.engine();
-  let dyA = grad;
-  let dBias: Tensor | undefined;
-  if (a.activation !== 'linear') {
-    const outs = engine.runKernel(ACTIVATION_GRAD_KERNEL, { dy: grad, y }, {
-      activation: a.activation, leakyreluAlpha: a.leakyreluAlpha ?? 0.2, biasGrad: a.hasBias,
-    } as unknown as NamedAttrMap) as Tensor[];
-    dyA = outs[0]!;
-    dBias = outs[1];
-  }
-  const common = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, dilations: a.dilations };
-  const grads: Record<string, () => Tensor> = {
-    x: () => engine.runKernel('Conv2DBackpropInput', { dy: dyA, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
-    filter: () => engine.runKernel('Conv2DBackpropFilter', { x, dy: dyA }, { ...common, filterShape: filter.shape } as unknown as NamedAttrMap) as Tensor,
+  const common = {
+    strides: a.strides, pad: a.pad, dilations: a.dilations, dimRoundingMode: a.dimRoundingMode,
+    activation: a.activation, leakyreluAlpha: a.leakyreluAlpha,
   };
-  if (a.hasBias) grads.bias = () => dBias ?? tf.sum(dyA, [0, 1, 2]);
+  // Filter and bias gradients come from one kernel call, made here rather than in a thunk: tfjs runs
+  // each thunk in its own tidy scope, which would dispose the output the other thunk returns.
+  const [dFilter, dBias] = engine.runKernel(
+    CONV_BACKPROP_FILTER_ACT_KERNEL,
+    { x, dy: dy as Tensor, y },
+    { ...common, filterShape: filter.shape, biasGrad: a.hasBias } as unknown as NamedAttrMap,
+  ) as Tensor[];
+  const grads: Record<string, () => Tensor> = {
+    x: () =>
+      engine.runKernel(CONV_BACKPROP_INPUT_ACT_KERNEL, { dy: dy as Tensor, y, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
+    filter: () => dFilter!,
+  };
+  if (dBias) grads.bias = () => dBias;
   return grads;
 };
 

@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { addon, addonError } from './addon.js';
 import { NativeBackend } from './backend.js';
-import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './kernels/conv2d.js';
+import {
+  conv2D, conv2DBackpropFilter, conv2DBackpropFilterAct, conv2DBackpropInput, conv2DBackpropInputAct,
+  CONV_BACKPROP_FILTER_ACT_KERNEL, CONV_BACKPROP_INPUT_ACT_KERNEL,
+} from './kernels/conv2d.js';
 import { BINARY_OPS, binaryKernel, eluGrad, reluGrad, UNARY_KERNEL_NAMES, unaryKernel } from './kernels/elementwise.js';
 import type { KernelArgs, NativeKernel } from './kernels/kernel.js';
 import { batchMatMul } from './kernels/matmul.js';
@@ -44,6 +47,8 @@ export const EXTRA_KERNELS: Readonly<Record<string, NativeKernel>> = {
   DloptFusedConv2D: conv2D,
   [ADAM_KERNEL]: adam,
   [ACTIVATION_GRAD_KERNEL]: activationGrad,
+  [CONV_BACKPROP_INPUT_ACT_KERNEL]: conv2DBackpropInputAct,
+  [CONV_BACKPROP_FILTER_ACT_KERNEL]: conv2DBackpropFilterAct,
 };
 
 let registered = false;

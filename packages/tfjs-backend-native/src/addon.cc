@@ -150,11 +150,26 @@ void Conv2d(const Napi::CallbackInfo& info) {
   kernels().conv2d(a);
 }
 
-// conv2dBackpropInput(dy, w, dx, geom)
+// Optional trailing arguments of the backward convolutions: (y|null, act, alpha): dy is the gradient of
+// act(conv) and is first multiplied by act'(y).
+bool grad_act(const Napi::CallbackInfo& info, size_t i, ConvArgs* a, i64 y_size) {
+  if (info.Length() <= i) return true;
+  F32 y;
+  if (!f32(info, i, &y, true)) return false;
+  if (!y.data) return true;
+  if (!need(info, y, y_size, "conv backprop: y")) return false;
+  a->y = y.data;
+  a->act = (int32_t)num(info, i + 1);
+  a->alpha = numf(info, i + 2);
+  return true;
+}
+
+// conv2dBackpropInput(dy, w, dx, geom, [y|null, act, alpha])
 void Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   ConvArgs a{};
   F32 dy, w, dx;
   if (!f32(info, 0, &dy) || !f32(info, 1, &w) || !f32(info, 2, &dx) || !conv_geom(info, 3, &a.g)) return;
+  if (!grad_act(info, 4, &a, a.g.n * a.g.oh * a.g.ow * a.g.k)) return;
   const ConvGeom& g = a.g;
   if (!need(info, dy, g.n * g.oh * g.ow * g.k, "conv2dBackpropInput: dy") ||
       !need(info, w, g.kh * g.kw * g.c * g.k, "conv2dBackpropInput: filter") ||
@@ -165,11 +180,15 @@ void Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   kernels().conv2d_backprop_input(a);
 }
 
-// conv2dBackpropFilter(x, dy, dw, geom)
+// conv2dBackpropFilter(x, dy, dw, geom, [y|null, act, alpha, dbias|null])
 void Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   ConvArgs a{};
-  F32 x, dy, dw;
+  F32 x, dy, dw, db;
   if (!f32(info, 0, &x) || !f32(info, 1, &dy) || !f32(info, 2, &dw) || !conv_geom(info, 3, &a.g)) return;
+  if (!grad_act(info, 4, &a, a.g.n * a.g.oh * a.g.ow * a.g.k)) return;
+  if (info.Length() > 7 && !f32(info, 7, &db, true)) return;
+  if (db.data && !need(info, db, a.g.k, "conv2dBackpropFilter: dbias")) return;
+  a.dbias = db.data;
   const ConvGeom& g = a.g;
   if (!need(info, x, g.n * g.h * g.w * g.c, "conv2dBackpropFilter: x") ||
       !need(info, dy, g.n * g.oh * g.ow * g.k, "conv2dBackpropFilter: dy") ||

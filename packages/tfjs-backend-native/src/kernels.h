@@ -46,8 +46,13 @@ struct ConvArgs {
   const float* dy;    // gradient of the output (backward)
   float* out;         // y, dx or dw
   const float* bias;  // forward only, k values or null
-  int32_t act;
+  int32_t act;        // forward: activation applied; backward: activation dy flows back through (with y)
   float alpha;
+  // Backward only: the forward output y, when dy is the gradient of act(conv + bias) and must first be
+  // multiplied by act'(y) (null: dy is the convolution's own gradient).
+  const float* y;
+  // Backward filter only: also the bias gradient (sum of the pre-activation gradient over pixels), k values.
+  float* dbias;
 };
 
 // Pooling geometry (NHWC, per channel).

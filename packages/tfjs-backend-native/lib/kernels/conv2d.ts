@@ -46,3 +46,55 @@ export const conv2DBackpropFilter: NativeKernel = ({ args, backend, addon, fallb
   addon.conv2dBackpropFilter(f32(backend, x!), f32(backend, dy!), out.values, convGeometry(info));
   return out.info;
 };
+
+export const CONV_BACKPROP_INPUT_ACT_KERNEL = 'DloptConv2DBackpropInputAct';
+export const CONV_BACKPROP_FILTER_ACT_KERNEL = 'DloptConv2DBackpropFilterAct';
+
+export interface ConvBackpropActAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  dilations: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation: string;
+  leakyreluAlpha?: number;
+  inputShape?: number[];
+  filterShape?: number[];
+  biasGrad?: boolean;
+}
+
+function actInfo(attrs: ConvBackpropActAttrs): [number, number] {
+  const act = ACTIVATIONS[attrs.activation];
+  if (act === undefined) throw new Error(`unsupported activation ${attrs.activation}`);
+  return [act, attrs.leakyreluAlpha ?? 0.2];
+}
+
+/**
+ * Input gradient of act(conv2d(x, filter) + bias) from dy and the saved output
+ * y: {dy, y, filter} → dx. act'(y) is applied to dy block by block, in cache,
+ * instead of as a separate pass over memory.
+ */
+export const conv2DBackpropInputAct: NativeKernel = ({ args, backend, addon }) => {
+  const { dy, y, filter } = args.inputs as Record<string, TensorInfo>;
+  const attrs = args.attrs as unknown as ConvBackpropActAttrs;
+  const info = backend_util.computeConv2DInfo(
+    attrs.inputShape as Shape4, filter!.shape as Shape4, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+  );
+  const [act, alpha] = actInfo(attrs);
+  const out = backend.makeOutputFloat32(info.inShape);
+  addon.conv2dBackpropInput(f32(backend, dy!), f32(backend, filter!), out.values, convGeometry(info), f32(backend, y!), act, alpha);
+  return out.info;
+};
+
+/** Filter (and bias) gradient of act(conv2d(x, filter) + bias): {x, dy, y} → [dw] or [dw, dbias]. */
+export const conv2DBackpropFilterAct: NativeKernel = ({ args, backend, addon }) => {
+  const { x, dy, y } = args.inputs as Record<string, TensorInfo>;
+  const attrs = args.attrs as unknown as ConvBackpropActAttrs;
+  const info = backend_util.computeConv2DInfo(
+    x!.shape as Shape4, attrs.filterShape as Shape4, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+  );
+  const [act, alpha] = actInfo(attrs);
+  const dw = backend.makeOutputFloat32(info.filterShape);
+  const dbias = attrs.biasGrad ? backend.makeOutputFloat32([info.outChannels]) : undefined;
+  addon.conv2dBackpropFilter(f32(backend, x!), f32(backend, dy!), dw.values, convGeometry(info), y ? f32(backend, y) : null, act, alpha, dbias?.values ?? null);
+  return dbias ? [dw.info, dbias.info] : [dw.info];
+};

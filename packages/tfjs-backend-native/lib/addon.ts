@@ -26,6 +26,7 @@ export interface NativeAddon {
   transpose(x: Float32Array, y: Float32Array, shape: Int32Array, perm: Int32Array): void;
   /** params: lr, beta1, beta2, c1 = 1 - beta1, c2 = 1 - beta2, epsilon, bias1 = 1 - beta1^t, bias2 = 1 - beta2^t. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, params: Float64Array): void;
+  gatherU8(src: Uint8Array, index: Uint32Array, size: number, scale: number, dst: Float32Array): void;
   actGrad(act: number, alpha: number, dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array | null, rows: number, c: number): void;
 }
 

@@ -4,7 +4,9 @@
  * (SGEMM-based convolutions, pooling, elementwise ops, reductions) across a
  * persistent thread pool. Everything else is tfjs's cpu backend.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { addon, addonError } from './addon.js';
+import type { NativeBackend } from './backend.js';
 import { installFusedOps } from './fusion.js';
 import { BACKEND_NAME, NATIVE_KERNELS, registerNativeBackend } from './register.js';
 
@@ -42,4 +44,19 @@ export function nativeBackendInfo(): NativeBackendInfo {
  */
 export function setIsa(name: string): boolean {
   return addon ? addon.selectIsa(name) : false;
+}
+
+/**
+ * A float32 tensor of images gathered from a uint8 dataset and scaled (e.g.
+ * by 1/255): rows `index` of `images` (each `shape[1..]` bytes). Converted in
+ * native code into a recycled buffer; undefined when the native backend is
+ * not the active one, so callers keep their own conversion for that case.
+ */
+export function imagesToTensor(images: Uint8Array, index: Uint32Array, shape: number[], scale: number): tf.Tensor | undefined {
+  if (!addon || tf.getBackend() !== BACKEND_NAME) return undefined;
+  const backend = tf.backend() as NativeBackend;
+  const out = backend.makeOutputFloat32(shape);
+  const size = shape.slice(1).reduce((a, b) => a * b, 1);
+  addon.gatherU8(images, index, size, scale, out.values);
+  return tf.engine().makeTensorFromTensorInfo(out.info);
 }

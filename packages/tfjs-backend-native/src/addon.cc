@@ -380,6 +380,26 @@ void ActGrad(const Napi::CallbackInfo& info) {
   kernels().act_grad((int32_t)act, alpha, dy.data, y.data, dx.data, db.data, rows, c);
 }
 
+// gatherU8(src Uint8Array, index Uint32Array, size, scale, dst Float32Array)
+void GatherU8(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    return (void)fail(info, "gatherU8: src must be a Uint8Array");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    return (void)fail(info, "gatherU8: index must be a Uint32Array");
+  Napi::Uint8Array src = info[0].As<Napi::Uint8Array>();
+  Napi::Uint32Array index = info[1].As<Napi::Uint32Array>();
+  const i64 size = num(info, 2);
+  const float scale = numf(info, 3);
+  F32 dst;
+  if (!f32(info, 4, &dst)) return;
+  const i64 rows = (i64)index.ElementLength(), count = size > 0 ? (i64)src.ElementLength() / size : 0;
+  if (size < 1 || !need(info, dst, rows * size, "gatherU8: dst")) return;
+  for (i64 r = 0; r < rows; r++)
+    if ((i64)index[r] >= count) return (void)fail(info, "gatherU8: index out of range");
+  CallScope scope;
+  kernels().gather_u8(src.Data(), index.Data(), rows, size, scale, dst.data);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isa", Napi::Function::New(env, Isa));
   exports.Set("availableIsas", Napi::Function::New(env, AvailableIsas));
@@ -401,6 +421,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("actGrad", Napi::Function::New(env, ActGrad));
+  exports.Set("gatherU8", Napi::Function::New(env, GatherU8));
   return exports;
 }
 

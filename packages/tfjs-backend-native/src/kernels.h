@@ -121,6 +121,8 @@ struct KernelTable {
   // Gradient through a fused activation: dx = dy * act'(y) for rows x C values,
   // and, when dbias is not null, dbias[c] = sum over rows of dx.
   void (*act_grad)(int32_t act, float alpha, const float* dy, const float* y, float* dx, float* dbias, i64 rows, i64 c);
+  // dst[i][k] = src[index[i]][k] * scale for rows of `size` bytes: a batch of uint8 images as floats.
+  void (*gather_u8)(const uint8_t* src, const uint32_t* index, i64 rows, i64 size, float scale, float* dst);
 };
 
 void fill_table_generic(KernelTable* t);

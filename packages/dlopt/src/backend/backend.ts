@@ -19,6 +19,7 @@ let initialised: Promise<void> | undefined;
 interface NativeModule {
   NativeAdam: new (learningRate?: number, beta1?: number, beta2?: number, epsilon?: number) => tf.AdamOptimizer;
   nativeBackendInfo(): { available: boolean; isa?: string; threads?: number };
+  imagesToTensor(images: Uint8Array, index: Uint32Array, shape: number[], scale: number): tf.Tensor | undefined;
 }
 let nativeModule: NativeModule | undefined;
 

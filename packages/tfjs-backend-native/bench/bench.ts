@@ -1,8 +1,9 @@
 /**
  * Kernel benchmarks of the native backend: `npm run bench` (here or at the
  * repository root). Prints one JSON line per figure, then a table. `--quick`
- * runs fewer repetitions. Figures are medians; the machine's own FMA peak is
- * not measured here, so compare runs with each other and with the ratios.
+ * runs fewer repetitions. Figures are medians. The machine's FMA peak is
+ * measured in the same run (a shared VM's speed drifts), and every GFLOP/s
+ * figure also says what fraction of that peak it is.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -24,7 +25,9 @@ interface Figure {
   note?: string;
 }
 const figures: Figure[] = [];
+let peak = 0;
 function report(f: Figure): void {
+  if (f.unit === 'GFLOP/s' && peak > 0) f.note = `${((100 * f.value) / peak).toFixed(0)}% of peak; ${f.note ?? ''}`;
   figures.push(f);
   console.log(JSON.stringify({ bench: f.name, value: Number(f.value.toPrecision(4)), unit: f.unit, isa: info.isa, threads: info.threads, ...(f.note && { note: f.note }) }));
 }
@@ -48,6 +51,15 @@ function random(n: number): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = Math.random() - 0.5;
   return a;
+}
+
+// The FMA peak of all pool threads (independent vector FMAs, no memory traffic).
+{
+  const iters = 2e7;
+  const s = time(() => native.fmaPeak(iters), quick ? 3 : 5);
+  peak = native.fmaPeak(1) * iters / s;
+  report({ name: 'FMA peak (all threads)', value: peak / 1e9, unit: 'GFLOP/s peak', note: `${info.threads} threads, ${info.isa}` });
+  peak /= 1e9;
 }
 
 // SGEMM, row-major C[m x n] = A[m x k] B[k x n].

@@ -14,6 +14,11 @@ export interface NativeAddon {
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array, y?: Float32Array | null, act?: number, alpha?: number): void;
   /** With y: as above; with dbias: also the bias gradient. */
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array, y?: Float32Array | null, act?: number, alpha?: number, dbias?: Float32Array | null): void;
+  depthwiseConv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geom: Int32Array, act: number, alpha: number): void;
+  depthwiseConv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
+  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, eps: number, y: Float32Array, rows: number, c: number): void;
+  pad(x: Float32Array, y: Float32Array, shape: Int32Array, before: Int32Array, after: Int32Array, value: number): void;
   maxPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
   avgPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
@@ -26,6 +31,8 @@ export interface NativeAddon {
   transpose(x: Float32Array, y: Float32Array, shape: Int32Array, perm: Int32Array): void;
   /** params: lr, beta1, beta2, c1 = 1 - beta1, c2 = 1 - beta2, epsilon, bias1 = 1 - beta1^t, bias2 = 1 - beta2^t. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, params: Float64Array): void;
+  /** Independent FMAs on every pool thread; returns the FLOPs done (benchmarks time it). */
+  fmaPeak(iters: number): number;
   gatherU8(src: Uint8Array, index: Uint32Array, size: number, scale: number, dst: Float32Array): void;
   actGrad(act: number, alpha: number, dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array | null, rows: number, c: number): void;
 }

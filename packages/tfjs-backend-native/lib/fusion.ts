@@ -6,7 +6,6 @@ import { CONV_BACKPROP_FILTER_ACT_KERNEL, CONV_BACKPROP_INPUT_ACT_KERNEL } from 
 
 /** Kernel name of the trainable fused convolution (forward = native FusedConv2D). */
 export const FUSED_CONV_KERNEL = 'DloptFusedConv2D';
-export const RELU_GRAD_KERNEL = 'DloptReluGrad';
 
 const FUSABLE = new Set(['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid']);
 
@@ -76,8 +75,7 @@ let installed = false;
  * fusion while a gradient tape is recording (its fused gradient only covers
  * some cases), so a Conv2D layer trains as three ops and three passes over
  * memory. On the native backend, tf.fused.conv2d (which tfjs-layers' Conv2D
- * calls) becomes one kernel with its own gradient, and relu's gradient one
- * kernel instead of three. Other backends and unsupported cases take tfjs's
+ * calls) becomes one kernel with its own gradient. Other backends and unsupported cases take tfjs's
  * own path, unchanged; results are the same.
  */
 export function installFusedOps(): void {
@@ -100,17 +98,4 @@ export function installFusedOps(): void {
     };
     return tf.engine().runKernel(FUSED_CONV_KERNEL, inputs, attrs as unknown as NamedAttrMap) as Tensor;
   }) as typeof tf.fused.conv2d;
-
-  const reluGrad = tf.getGradient('Relu');
-  if (reluGrad) {
-    tf.registerGradient({
-      kernelName: 'Relu',
-      inputsToSave: ['x'],
-      gradFunc: (dy, saved, attrs) => {
-        if (tf.getBackend() !== BACKEND_NAME) return reluGrad.gradFunc(dy, saved, attrs);
-        const [x] = saved as [Tensor];
-        return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as Tensor, x }) as Tensor };
-      },
-    });
-  }
 }

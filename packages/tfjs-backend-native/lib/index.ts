@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addon, addonError } from './addon.js';
 import type { NativeBackend } from './backend.js';
 import { installFusedOps } from './fusion.js';
+import { installGradients } from './gradients.js';
 import { BACKEND_NAME, NATIVE_KERNELS, registerNativeBackend } from './register.js';
 
 export { NativeBackend } from './backend.js';
@@ -15,6 +16,7 @@ export { NativeAdam } from './optimizers.js';
 export { BACKEND_NAME };
 
 const active = registerNativeBackend();
+if (active) installGradients();
 if (active && process.env.DLOPT_NATIVE_FUSION !== '0') installFusedOps();
 
 export interface NativeBackendInfo {

@@ -8,7 +8,9 @@ import {
 } from './kernels/conv2d.js';
 import { BINARY_OPS, binaryKernel, eluGrad, reluGrad, UNARY_KERNEL_NAMES, unaryKernel } from './kernels/elementwise.js';
 import type { KernelArgs, NativeKernel } from './kernels/kernel.js';
+import { depthwiseConv2D, depthwiseConv2DBackpropFilter, depthwiseConv2DBackpropInput } from './kernels/depthwise.js';
 import { batchMatMul } from './kernels/matmul.js';
+import { fusedBatchNorm, padV2 } from './kernels/normalization.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './kernels/pool.js';
 import { argMax, reduceKernel, softmax, transpose } from './kernels/reduce.js';
 import { activationGrad, ACTIVATION_GRAD_KERNEL, adam, ADAM_KERNEL } from './kernels/training.js';
@@ -23,6 +25,12 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernel>> = {
   FusedConv2D: conv2D,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,
+  DepthwiseConv2dNative: depthwiseConv2D,
+  FusedDepthwiseConv2D: depthwiseConv2D,
+  DepthwiseConv2dNativeBackpropInput: depthwiseConv2DBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseConv2DBackpropFilter,
+  FusedBatchNorm: fusedBatchNorm,
+  PadV2: padV2,
   MaxPool: maxPool,
   AvgPool: avgPool,
   MaxPoolGrad: maxPoolGrad,

@@ -199,6 +199,94 @@ void Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   kernels().conv2d_backprop_filter(a);
 }
 
+// depthwiseConv2d(x, w, bias|null, y, geom, act, alpha): geom's k is c * multiplier.
+void DepthwiseConv2d(const Napi::CallbackInfo& info) {
+  ConvArgs a{};
+  F32 x, w, bias, y;
+  if (!f32(info, 0, &x) || !f32(info, 1, &w) || !f32(info, 2, &bias, true) || !f32(info, 3, &y) ||
+      !conv_geom(info, 4, &a.g))
+    return;
+  const ConvGeom& g = a.g;
+  if (g.c == 0 || g.k % g.c != 0) return (void)fail(info, "depthwiseConv2d: k must be a multiple of c");
+  if (!need(info, x, g.n * g.h * g.w * g.c, "depthwiseConv2d: x") || !need(info, w, g.kh * g.kw * g.k, "depthwiseConv2d: filter") ||
+      !need(info, y, g.n * g.oh * g.ow * g.k, "depthwiseConv2d: y") || (bias.data && !need(info, bias, g.k, "depthwiseConv2d: bias")))
+    return;
+  a.x = x.data, a.w = w.data, a.bias = bias.data, a.out = y.data;
+  a.act = (int32_t)num(info, 5);
+  a.alpha = numf(info, 6);
+  CallScope scope;
+  kernels().depthwise_conv2d(a);
+}
+
+// depthwiseConv2dBackpropInput(dy, w, dx, geom)
+void DepthwiseConv2dBackpropInput(const Napi::CallbackInfo& info) {
+  ConvArgs a{};
+  F32 dy, w, dx;
+  if (!f32(info, 0, &dy) || !f32(info, 1, &w) || !f32(info, 2, &dx) || !conv_geom(info, 3, &a.g)) return;
+  const ConvGeom& g = a.g;
+  if (g.c == 0 || g.k % g.c != 0) return (void)fail(info, "depthwise backprop: k must be a multiple of c");
+  if (!need(info, dy, g.n * g.oh * g.ow * g.k, "depthwise backprop: dy") || !need(info, w, g.kh * g.kw * g.k, "depthwise backprop: filter") ||
+      !need(info, dx, g.n * g.h * g.w * g.c, "depthwise backprop: dx"))
+    return;
+  a.dy = dy.data, a.w = w.data, a.out = dx.data;
+  CallScope scope;
+  kernels().depthwise_conv2d_backprop_input(a);
+}
+
+// depthwiseConv2dBackpropFilter(x, dy, dw, geom)
+void DepthwiseConv2dBackpropFilter(const Napi::CallbackInfo& info) {
+  ConvArgs a{};
+  F32 x, dy, dw;
+  if (!f32(info, 0, &x) || !f32(info, 1, &dy) || !f32(info, 2, &dw) || !conv_geom(info, 3, &a.g)) return;
+  const ConvGeom& g = a.g;
+  if (g.c == 0 || g.k % g.c != 0) return (void)fail(info, "depthwise backprop: k must be a multiple of c");
+  if (!need(info, x, g.n * g.h * g.w * g.c, "depthwise backprop: x") || !need(info, dy, g.n * g.oh * g.ow * g.k, "depthwise backprop: dy") ||
+      !need(info, dw, g.kh * g.kw * g.k, "depthwise backprop: dw"))
+    return;
+  a.x = x.data, a.dy = dy.data, a.out = dw.data;
+  CallScope scope;
+  kernels().depthwise_conv2d_backprop_filter(a);
+}
+
+// batchNorm(x, mean, variance, offset|null, scale|null, eps, y, rows, c)
+void BatchNorm(const Napi::CallbackInfo& info) {
+  F32 x, mean, var, off, scale, y;
+  if (!f32(info, 0, &x) || !f32(info, 1, &mean) || !f32(info, 2, &var) || !f32(info, 3, &off, true) ||
+      !f32(info, 4, &scale, true) || !f32(info, 6, &y))
+    return;
+  const float eps = numf(info, 5);
+  const i64 rows = num(info, 7), c = num(info, 8);
+  if (rows < 0 || c < 1) return (void)fail(info, "batchNorm: bad size");
+  auto param_ok = [&](const F32& p) { return !p.data || p.length == 1 || p.length == c; };
+  if (!param_ok(mean) || !param_ok(var) || !param_ok(off) || !param_ok(scale) || !mean.data || !var.data)
+    return (void)fail(info, "batchNorm: parameters must have 1 or c values");
+  if (!need(info, x, rows * c, "batchNorm: x") || !need(info, y, rows * c, "batchNorm: y")) return;
+  CallScope scope;
+  kernels().batch_norm(x.data, mean.data, mean.length, var.data, var.length, off.data, off.length, scale.data, scale.length,
+                       eps, y.data, rows, c);
+}
+
+// pad(x, y, shape Int32Array, before Int32Array, after Int32Array, value)
+void Pad(const Napi::CallbackInfo& info) {
+  F32 x, y;
+  int32_t *shape, *before, *after;
+  i64 rank, nb, na;
+  if (!f32(info, 0, &x) || !f32(info, 1, &y) || !i32array(info, 2, &shape, &rank) || !i32array(info, 3, &before, &nb) ||
+      !i32array(info, 4, &after, &na))
+    return;
+  if (rank < 1 || rank > kMaxRank || nb != rank || na != rank) return (void)fail(info, "pad: bad rank");
+  i64 s[kMaxRank], b[kMaxRank], e[kMaxRank], in_total = 1, out_total = 1;
+  for (int d = 0; d < rank; d++) {
+    if (shape[d] < 0 || before[d] < 0 || after[d] < 0) return (void)fail(info, "pad: negative size");
+    s[d] = shape[d], b[d] = before[d], e[d] = after[d];
+    in_total *= s[d];
+    out_total *= s[d] + b[d] + e[d];
+  }
+  if (!need(info, x, in_total, "pad: x") || !need(info, y, out_total, "pad: y")) return;
+  CallScope scope;
+  kernels().pad(x.data, y.data, (int32_t)rank, s, b, e, numf(info, 5));
+}
+
 bool pool_geom(const Napi::CallbackInfo& info, size_t i, PoolGeom* g) {
   int32_t* d;
   i64 n;
@@ -380,6 +468,13 @@ void ActGrad(const Napi::CallbackInfo& info) {
   kernels().act_grad((int32_t)act, alpha, dy.data, y.data, dx.data, db.data, rows, c);
 }
 
+// fmaPeak(iters) → FLOPs done by every pool thread (time it from JavaScript).
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  const i64 iters = num(info, 0);
+  CallScope scope;
+  return Napi::Number::New(info.Env(), kernels().fma_peak(iters < 1 ? 1 : iters));
+}
+
 // gatherU8(src Uint8Array, index Uint32Array, size, scale, dst Float32Array)
 void GatherU8(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
@@ -409,6 +504,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter));
+  exports.Set("depthwiseConv2d", Napi::Function::New(env, DepthwiseConv2d));
+  exports.Set("depthwiseConv2dBackpropInput", Napi::Function::New(env, DepthwiseConv2dBackpropInput));
+  exports.Set("depthwiseConv2dBackpropFilter", Napi::Function::New(env, DepthwiseConv2dBackpropFilter));
+  exports.Set("batchNorm", Napi::Function::New(env, BatchNorm));
+  exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("maxPool", Napi::Function::New(env, Pool<true>));
   exports.Set("avgPool", Napi::Function::New(env, Pool<false>));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
@@ -422,6 +522,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("actGrad", Napi::Function::New(env, ActGrad));
   exports.Set("gatherU8", Napi::Function::New(env, GatherU8));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   return exports;
 }
 

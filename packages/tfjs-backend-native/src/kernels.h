@@ -103,6 +103,14 @@ struct KernelTable {
   void (*conv2d)(const ConvArgs&);
   void (*conv2d_backprop_input)(const ConvArgs&);
   void (*conv2d_backprop_filter)(const ConvArgs&);
+  // Depthwise convolution: ConvGeom with k = c * channel multiplier; filter [kh][kw][c][m].
+  void (*depthwise_conv2d)(const ConvArgs&);
+  void (*depthwise_conv2d_backprop_input)(const ConvArgs&);
+  void (*depthwise_conv2d_backprop_filter)(const ConvArgs&);
+  // Batch normalisation (inference form) over the last axis; parameters of size 1 broadcast.
+  void (*batch_norm)(const float* x, const float* mean, i64 nmean, const float* var, i64 nvar, const float* offset,
+                     i64 noff, const float* scale, i64 nscale, float eps, float* y, i64 rows, i64 c);
+  void (*pad)(const float* x, float* y, int32_t rank, const i64* shape, const i64* before, const i64* after, float value);
   void (*max_pool)(const PoolGeom&, const float* x, float* y);
   void (*max_pool_grad)(const PoolGeom&, const float* x, const float* dy, float* dx);
   void (*avg_pool)(const PoolGeom&, const float* x, float* y);
@@ -121,6 +129,9 @@ struct KernelTable {
   // Gradient through a fused activation: dx = dy * act'(y) for rows x C values,
   // and, when dbias is not null, dbias[c] = sum over rows of dx.
   void (*act_grad)(int32_t act, float alpha, const float* dy, const float* y, float* dx, float* dbias, i64 rows, i64 c);
+  // Runs `iters` rounds of independent vector FMAs on every pool thread; returns the FLOPs done.
+  // Benchmarks divide by the time taken: the machine's FMA peak, measured next to the kernels.
+  double (*fma_peak)(i64 iters);
   // dst[i][k] = src[index[i]][k] * scale for rows of `size` bytes: a batch of uint8 images as floats.
   void (*gather_u8)(const uint8_t* src, const uint32_t* index, i64 rows, i64 size, float scale, float* dst);
 };

@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import { BACKEND_NAME } from './register.js';
+
+export const RELU_GRAD_KERNEL = 'DloptReluGrad';
+
+type GradFunc = GradConfig['gradFunc'];
+
+/** Replaces a kernel's gradient on the native backend only; elsewhere tfjs's own gradient runs. */
+function overrideOnNative(kernelName: string, inputsToSave: string[], native: (original: GradFunc) => GradFunc): void {
+  const original = tf.getGradient(kernelName);
+  if (!original) return;
+  const replacement = native(original.gradFunc);
+  tf.registerGradient({
+    kernelName,
+    inputsToSave,
+    gradFunc: (dy, saved, attrs) =>
+      tf.getBackend() === BACKEND_NAME ? replacement(dy, saved, attrs) : original.gradFunc(dy, saved, attrs),
+  });
+}
+
+function isDilated(dilations: unknown): boolean {
+  return Array.isArray(dilations) ? dilations.some((d) => d !== 1) : dilations !== undefined && dilations !== 1;
+}
+
+let installed = false;
+
+/**
+ * Gradients the native backend does better than tfjs:
+ * - Conv2D and DepthwiseConv2dNative with dilation > 1: tfjs-core refuses to
+ *   differentiate them ("dilation rates greater than 1 are not yet supported in
+ *   gradients"); the native backprop kernels handle any dilation.
+ * - Relu: one kernel (dy where x > 0) instead of Step, Cast and Multiply.
+ */
+export function installGradients(): void {
+  if (installed) return;
+  installed = true;
+  const engine = () => tf.engine();
+
+  overrideOnNative('Conv2D', ['x', 'filter'], (original) => (dy, saved, attrs) => {
+    const [x, filter] = saved as [Tensor, Tensor];
+    const a = attrs as unknown as tf.Conv2DAttrs;
+    if (!isDilated(a.dilations) || (a.dataFormat ?? 'NHWC') !== 'NHWC') return original(dy, saved, attrs);
+    const common = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, dilations: a.dilations };
+    return {
+      x: () => engine().runKernel('Conv2DBackpropInput', { dy: dy as Tensor, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
+      filter: () => engine().runKernel('Conv2DBackpropFilter', { x, dy: dy as Tensor }, { ...common, filterShape: filter.shape } as unknown as NamedAttrMap) as Tensor,
+    };
+  });
+
+  overrideOnNative('DepthwiseConv2dNative', ['x', 'filter'], (original) => (dy, saved, attrs) => {
+    const [x, filter] = saved as [Tensor, Tensor];
+    const a = attrs as unknown as tf.DepthwiseConv2dNativeAttrs;
+    if (!isDilated(a.dilations)) return original(dy, saved, attrs);
+    const common = { strides: a.strides, pad: a.pad, dimRoundingMode: a.dimRoundingMode, dilations: a.dilations };
+    return {
+      x: () => engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dy as Tensor, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
+      filter: () => engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: dy as Tensor }, { ...common, filterShape: filter.shape } as unknown as NamedAttrMap) as Tensor,
+    };
+  });
+
+  overrideOnNative('Relu', ['x'], () => (dy, saved) => {
+    const [x] = saved as [Tensor];
+    return { x: () => engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as Tensor, x }) as Tensor };
+  });
+}

@@ -490,7 +490,7 @@ void GatherU8(const Napi::CallbackInfo& info) {
   const i64 rows = (i64)index.ElementLength(), count = size > 0 ? (i64)src.ElementLength() / size : 0;
   if (size < 1 || !need(info, dst, rows * size, "gatherU8: dst")) return;
   for (i64 r = 0; r < rows; r++)
-    if ((i64)index[r] >= count) return (void)fail(info, "gatherU8: index out of range");
+    if ((i64)index.Data()[r] >= count) return (void)fail(info, "gatherU8: index out of range");
   CallScope scope;
   kernels().gather_u8(src.Data(), index.Data(), rows, size, scale, dst.data);
 }

@@ -11,6 +11,8 @@ export interface BackendChoice {
   name: string;
   /** All registered backends, highest priority first. */
   available: string[];
+  /** In words, for the user: e.g. "native (avx512 kernels, 2 threads)". */
+  description: string;
 }
 
 let initialised: Promise<void> | undefined;
@@ -44,7 +46,10 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
   const name = requested ?? available[0] ?? 'cpu';
   if (!(await tf.setBackend(name))) throw new DloptError(`backend "${name}" failed to initialise`);
   quietCpuBackend();
-  return { name: tf.getBackend(), available };
+  const active = tf.getBackend();
+  const info = active === 'native' ? nativeModule?.nativeBackendInfo() : undefined;
+  const detail = info?.isa ? ` (${info.isa} kernels, ${info.threads} thread${info.threads === 1 ? '' : 's'})` : '';
+  return { name: active, available, description: `${active}${detail}` };
 }
 
 function registeredBackends(): string[] {

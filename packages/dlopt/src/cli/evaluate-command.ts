@@ -47,7 +47,7 @@ async function evaluate(flags: {
   json?: true;
 }): Promise<void> {
   const backend = await initBackend(flags.backend);
-  out.info(`Backend: ${backend.name}`);
+  out.info(`Backend: ${backend.description}`);
   const { model, file } = await loadModel(flags.model);
   const runConfig = await readRunConfig(file);
   const valSize = flags.valSize ?? runConfig.val_size ?? 5000;

@@ -25,7 +25,7 @@ describe('dlopt train (end to end)', () => {
       '--batch-size', '8', '--seed', '3', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     // The fastest registered backend: native when its addon is built, else cpu.
-    const backend = /Backend: (native|cpu) /.exec(r.stderr)?.[1];
+    const backend = /Backend: (native|cpu)\b/.exec(r.stderr)?.[1];
     assert.ok(backend, r.stderr);
     assert.match(r.stderr, /Epoch 1\/2 .*loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy/);
     assert.match(r.stdout, /Test accuracy: \d+\.\d\d% \(loss \d\.\d{4}; test_batch\.bin \(12 images\)\)/);
@@ -85,6 +85,18 @@ describe('dlopt train (end to end)', () => {
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
     assert.equal(summary.reported_split, 'val');
     assert.equal(summary.final.test, undefined);
+  });
+
+  it('without the native addon: one loud warning saying why, then training on the cpu backend', async () => {
+    const out = join(dir, 'run-no-native');
+    const r = await runCli(['train', '--data', withoutTest, '--epochs', '1', '--limit', '8', '--val-size', '6', '--batch-size', '8', '--out', out], {
+      env: { DLOPT_NATIVE_DISABLE: '1' },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.match(/@dlopt\/tfjs-backend-native is not active/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /DLOPT_NATIVE_DISABLE=1/);
+    assert.match(r.stderr, /Backend: cpu;/);
+    assert.equal(JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')).backend, 'cpu');
   });
 
   it('trains on an image folder', async () => {

@@ -58,7 +58,7 @@ async function train(flags: TrainFlags): Promise<void> {
   const started = performance.now();
   const preset = findPreset(flags.model);
   const backend = await initBackend(flags.backend);
-  out.info(`Backend: ${backend.name} (registered: ${backend.available.join(', ')})`);
+  out.info(`Backend: ${backend.description}; registered: ${backend.available.join(', ')}`);
   if (backend.name === 'cpu') {
     out.warn(
       "the 'cpu' backend is tfjs's pure-JavaScript one and trains very slowly (a full CIFAR-10 epoch takes hours); " +

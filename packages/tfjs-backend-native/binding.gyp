@@ -38,9 +38,9 @@
           "target_name": "kernels_avx2",
           "type": "static_library",
           "sources": ["src/isa_avx2.cc"],
-          "cflags_cc": ["<@(common_cflags)", "-std=gnu++17", "-fPIC", "-mavx2", "-mfma", "-mf16c"],
+          "cflags_cc": ["<@(common_cflags)", "-std=gnu++17", "-fPIC", "-mavx2", "-mfma"],
           "xcode_settings": {
-            "OTHER_CPLUSPLUSFLAGS": ["<@(common_cflags)", "-std=gnu++17", "-mavx2", "-mfma", "-mf16c"]
+            "OTHER_CPLUSPLUSFLAGS": ["<@(common_cflags)", "-std=gnu++17", "-mavx2", "-mfma"]
           }
         }
       ]

@@ -18,6 +18,8 @@ interface FusedConvAttrs {
   activation: string;
   leakyreluAlpha?: number;
   hasBias: boolean;
+  /** The bias's own shape ([k], or [1, …, 1, k]): its gradient must have it. */
+  biasShape?: number[];
 }
 
 type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];
@@ -49,7 +51,7 @@ const fusedConvGrad: GradConfig['gradFunc'] = (dy, saved, attrs) => {
       engine.runKernel(CONV_BACKPROP_INPUT_ACT_KERNEL, { dy: dy as Tensor, y, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
     filter: () => dFilter!,
   };
-  if (dBias) grads.bias = () => dBias;
+  if (dBias) grads.bias = () => (a.biasShape && a.biasShape.length !== 1 ? tf.reshape(dBias, a.biasShape) : dBias);
   return grads;
 };
 
@@ -93,6 +95,7 @@ export function installFusedOps(): void {
       dataFormat: 'NHWC',
       strides: args.strides, pad: args.pad as FusedConvAttrs['pad'], dilations: args.dilations ?? 1,
       activation: args.activation ?? 'linear', hasBias: args.bias != null,
+      ...(args.bias != null && { biasShape: (args.bias as Tensor).shape }),
       ...(args.dimRoundingMode !== undefined && { dimRoundingMode: args.dimRoundingMode }),
       ...(args.leakyreluAlpha !== undefined && { leakyreluAlpha: args.leakyreluAlpha }),
     };

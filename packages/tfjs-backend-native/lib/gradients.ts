@@ -59,8 +59,10 @@ export function installGradients(): void {
     };
   });
 
-  overrideOnNative('Relu', ['x'], () => (dy, saved) => {
+  overrideOnNative('Relu', ['x'], (original) => (dy, saved, attrs) => {
     const [x] = saved as [Tensor];
+    // The native kernel covers float32 up to rank 6, like the elementwise kernels it shares.
+    if (x.dtype !== 'float32' || (dy as Tensor).dtype !== 'float32' || x.rank > 6) return original(dy, saved, attrs);
     return { x: () => engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as Tensor, x }) as Tensor };
   });
 }

@@ -56,9 +56,13 @@ export function setIsa(name: string): boolean {
  */
 export function imagesToTensor(images: Uint8Array, index: Uint32Array, shape: number[], scale: number): tf.Tensor | undefined {
   if (!addon || tf.getBackend() !== BACKEND_NAME) return undefined;
+  const size = shape.slice(1).reduce((a, b) => a * b, 1);
+  // Checked before the output exists, so a bad call leaves nothing behind.
+  if (shape[0] !== index.length) throw new RangeError(`imagesToTensor: shape[0] is ${shape[0]} but there are ${index.length} indices`);
+  const count = size > 0 ? Math.floor(images.length / size) : 0;
+  for (const i of index) if (i >= count) throw new RangeError(`imagesToTensor: index ${i} out of range (${count} images)`);
   const backend = tf.backend() as NativeBackend;
   const out = backend.makeOutputFloat32(shape);
-  const size = shape.slice(1).reduce((a, b) => a * b, 1);
   addon.gatherU8(images, index, size, scale, out.values);
   return tf.engine().makeTensorFromTensorInfo(out.info);
 }

@@ -42,13 +42,6 @@ const seconds = (performance.now() - t) / 1000;
 const train = dataset.train!;
 report('CIFAR-10 read from .tar.gz', train.count / seconds, 'images/s', `${train.count} images in ${seconds.toFixed(2)} s`);
 
-{
-  const order = new Random(1).permutation(4096);
-  t = performance.now();
-  for (let s = 0; s + 64 <= 4096; s += 64) tf.dispose(Object.values(makeBatch(train, order.subarray(s, s + 64), 10)));
-  report('makeBatch uint8 → float + one-hot', 4096 / ((performance.now() - t) / 1000), 'images/s', 'batch 64');
-}
-
 /** Training images/s over `steps` batches of the real training loop (after one warm-up batch). */
 async function trainRate(set: ImageSet, batchSize: number, steps: number): Promise<number> {
   const model = createModel('seed-cnn', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
@@ -61,6 +54,13 @@ async function trainRate(set: ImageSet, batchSize: number, steps: number): Promi
 const backend = await initBackend();
 const onNative = backend.name === 'native';
 if (!onNative) console.error(`note: the native backend is not available (backend: ${backend.name}); figures are for ${backend.name}`);
+
+{
+  const order = new Random(1).permutation(4096);
+  t = performance.now();
+  for (let s = 0; s + 64 <= 4096; s += 64) tf.dispose(Object.values(makeBatch(train, order.subarray(s, s + 64), 10)));
+  report(`makeBatch uint8 → float + one-hot (${backend.name})`, 4096 / ((performance.now() - t) / 1000), 'images/s', 'batch 64, shuffled');
+}
 
 const rates: Record<number, number> = {};
 for (const batch of [64, 128]) {

@@ -5,8 +5,6 @@
  * measured in the same run (a shared VM's speed drifts), and every GFLOP/s
  * figure also says what fraction of that peak it is.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { addon } from '../lib/addon.js';
 import { nativeBackendInfo } from '../lib/index.js';
 
@@ -120,17 +118,6 @@ for (const [name, n, h, w, c, k] of [['conv1', 64, 32, 32, 3, 32], ['conv2', 64,
   const dyp = random(pooled.length);
   s = time(() => native.maxPoolGrad(a, dyp, out, pg));
   report({ name: 'maxPoolGrad 2x2 on conv1 output', value: (2 * size * 4 + pooled.length * 4) / s / 1e9, unit: 'GB/s', note: `${(s * 1e3).toFixed(3)} ms` });
-}
-
-// Ratio against tfjs's cpu backend, same run: conv2 forward at batch 4 (the cpu kernel is slow).
-{
-  await tf.setBackend('cpu');
-  const x = tf.randomUniform([4, 15, 15, 32]);
-  const f = tf.randomUniform([3, 3, 32, 64]);
-  const cpu = time(() => tf.tidy(() => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid').dataSync()), quick ? 2 : 5);
-  await tf.setBackend('native');
-  const nat = time(() => tf.tidy(() => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid').dataSync()));
-  report({ name: 'conv2 forward batch 4: native vs tfjs cpu', value: cpu / nat, unit: 'x faster', note: `${(nat * 1e3).toFixed(3)} vs ${(cpu * 1e3).toFixed(1)} ms` });
 }
 
 console.log(`\nnative backend: ${info.isa} (${info.isas?.join(', ')}), ${info.threads} threads`);

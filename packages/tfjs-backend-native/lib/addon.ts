@@ -21,7 +21,8 @@ export interface NativeAddon {
   pad(x: Float32Array, y: Float32Array, shape: Int32Array, before: Int32Array, after: Int32Array, value: number): void;
   maxPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
   avgPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
-  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  /** reluMask: x is a relu output; also apply that relu's gradient (drop windows whose max is not positive). */
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array, reluMask?: boolean): void;
   avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
   unary(op: number, x: Float32Array, y: Float32Array, p0: number, p1: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;

@@ -342,3 +342,36 @@ describe('DLOPT_NATIVE_FUSION', () => {
     assertFusedPath(on.kernels, 'default (fusion on)');
   });
 });
+
+describe('relu → max pool: the pool gradient applies the relu derivative', () => {
+  const x = { shape: [2, 8, 8, 3] };
+  const w = { shape: [3, 3, 3, 5] };
+  const b = { shape: [5] };
+  const conv = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+    tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, bias: bb, strides: 1, pad: 'same', activation: 'relu' });
+
+  it('conv(relu) → maxPool: gradients match cpu, through DloptMaxPoolGradRelu', async () => {
+    const fn = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(conv(a, c, d) as tf.Tensor4D, 2, 2, 'valid'), 1.5)))([xx, ww, bb]);
+    await check('conv relu maxpool grads', 1701, [x, w, b], fn, { scale: 'abs' });
+    const kernels = await nativeKernels(fn, makeInputs(1701, [x, w, b]));
+    assert.ok(kernels.includes('DloptMaxPoolGradRelu'), kernels.join(', '));
+    assert.ok(!kernels.includes('MaxPoolGrad'), kernels.join(', '));
+  });
+
+  it('when the relu output also feeds another op, the summed gradient still matches cpu', async () => {
+    const fn = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => {
+        const y = conv(a, c, d);
+        return tf.add(tf.sum(tf.maxPool(y as tf.Tensor4D, 2, 2, 'same')), tf.sum(tf.mul(y, 0.25)));
+      })([xx, ww, bb]);
+    await check('relu output with two consumers', 1702, [x, w, b], fn, { scale: 'abs' });
+  });
+
+  it('max pool of a tensor that is not a fused relu output uses the plain gradient', async () => {
+    const fn = (xx: tf.Tensor) => tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(tf.sub(a, 0.5) as tf.Tensor4D, 2, 2, 'valid')))(xx);
+    await check('plain max pool grad', 1703, [x], fn);
+    const kernels = await nativeKernels(fn, makeInputs(1703, [x]));
+    assert.ok(kernels.includes('MaxPoolGrad') && !kernels.includes('DloptMaxPoolGradRelu'), kernels.join(', '));
+  });
+});

@@ -9,6 +9,16 @@ export const FUSED_CONV_KERNEL = 'DloptFusedConv2D';
 
 const FUSABLE = new Set(['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid']);
 
+/** Data of fused conv outputs whose activation is relu. */
+export const reluOutputs = new WeakSet<object>();
+/**
+ * Gradients (by data) that already went back through the relu producing the
+ * tensor whose data is the value: a max-pool gradient can apply that relu's
+ * derivative for free (see gradients.ts), and then the conv's gradient need
+ * not read its output again.
+ */
+export const reluMaskedGrads = new WeakMap<object, object>();
+
 interface FusedConvAttrs {
   dataFormat: 'NHWC';
   strides: [number, number] | number;
@@ -35,20 +45,24 @@ const fusedConvGrad: GradConfig['gradFunc'] = (dy, saved, attrs) => {
   const [x, filter, y] = saved as [Tensor, Tensor, Tensor];
   const a = attrs as unknown as FusedConvAttrs;
   const engine = tf.engine();
+  // Already through the relu (a max pool's gradient did it): treat as linear, and skip reading y.
+  const masked = a.activation === 'relu' && reluMaskedGrads.get((dy as Tensor).dataId) === y.dataId;
+  const activation = masked ? 'linear' : a.activation;
   const common = {
     strides: a.strides, pad: a.pad, dilations: a.dilations, dimRoundingMode: a.dimRoundingMode,
-    activation: a.activation, leakyreluAlpha: a.leakyreluAlpha,
+    activation, leakyreluAlpha: a.leakyreluAlpha,
   };
+  const withY = (inputs: Record<string, Tensor>) => (activation === 'linear' ? inputs : { ...inputs, y });
   // Filter and bias gradients come from one kernel call, made here rather than in a thunk: tfjs runs
   // each thunk in its own tidy scope, which would dispose the output the other thunk returns.
   const [dFilter, dBias] = engine.runKernel(
     CONV_BACKPROP_FILTER_ACT_KERNEL,
-    { x, dy: dy as Tensor, y },
+    withY({ x, dy: dy as Tensor }),
     { ...common, filterShape: filter.shape, biasGrad: a.hasBias } as unknown as NamedAttrMap,
   ) as Tensor[];
   const grads: Record<string, () => Tensor> = {
     x: () =>
-      engine.runKernel(CONV_BACKPROP_INPUT_ACT_KERNEL, { dy: dy as Tensor, y, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
+      engine.runKernel(CONV_BACKPROP_INPUT_ACT_KERNEL, withY({ dy: dy as Tensor, filter }), { ...common, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
     filter: () => dFilter!,
   };
   if (dBias) grads.bias = () => (a.biasShape && a.biasShape.length !== 1 ? tf.reshape(dBias, a.biasShape) : dBias);
@@ -99,6 +113,8 @@ export function installFusedOps(): void {
       ...(args.dimRoundingMode !== undefined && { dimRoundingMode: args.dimRoundingMode }),
       ...(args.leakyreluAlpha !== undefined && { leakyreluAlpha: args.leakyreluAlpha }),
     };
-    return tf.engine().runKernel(FUSED_CONV_KERNEL, inputs, attrs as unknown as NamedAttrMap) as Tensor;
+    const y = tf.engine().runKernel(FUSED_CONV_KERNEL, inputs, attrs as unknown as NamedAttrMap) as Tensor;
+    if (attrs.activation === 'relu') reluOutputs.add(y.dataId);
+    return y;
   }) as typeof tf.fused.conv2d;
 }

@@ -11,7 +11,7 @@ import type { KernelArgs, NativeKernel } from './kernels/kernel.js';
 import { depthwiseConv2D, depthwiseConv2DBackpropFilter, depthwiseConv2DBackpropInput } from './kernels/depthwise.js';
 import { batchMatMul } from './kernels/matmul.js';
 import { fusedBatchNorm, padV2 } from './kernels/normalization.js';
-import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './kernels/pool.js';
+import { avgPool, avgPoolGrad, MAX_POOL_GRAD_RELU_KERNEL, maxPool, maxPoolGrad, maxPoolGradRelu } from './kernels/pool.js';
 import { argMax, reduceKernel, softmax, transpose } from './kernels/reduce.js';
 import { activationGrad, ACTIVATION_GRAD_KERNEL, adam, ADAM_KERNEL } from './kernels/training.js';
 
@@ -57,6 +57,7 @@ export const EXTRA_KERNELS: Readonly<Record<string, NativeKernel>> = {
   [ACTIVATION_GRAD_KERNEL]: activationGrad,
   [CONV_BACKPROP_INPUT_ACT_KERNEL]: conv2DBackpropInputAct,
   [CONV_BACKPROP_FILTER_ACT_KERNEL]: conv2DBackpropFilterAct,
+  [MAX_POOL_GRAD_RELU_KERNEL]: maxPoolGradRelu,
 };
 
 let registered = false;

@@ -310,7 +310,7 @@ void Pool(const Napi::CallbackInfo& info) {
   (MAX ? kernels().max_pool : kernels().avg_pool)(g, x.data, y.data);
 }
 
-// maxPoolGrad(x, dy, dx, geom)
+// maxPoolGrad(x, dy, dx, geom, [reluMask])
 void MaxPoolGrad(const Napi::CallbackInfo& info) {
   PoolGeom g;
   F32 x, dy, dx;
@@ -320,7 +320,8 @@ void MaxPoolGrad(const Napi::CallbackInfo& info) {
       !need(info, dx, g.n * g.h * g.w * g.c, "maxPoolGrad: dx"))
     return;
   CallScope scope;
-  kernels().max_pool_grad(g, x.data, dy.data, dx.data);
+  const bool relu_mask = info.Length() > 4 && info[4].ToBoolean().Value();
+  kernels().max_pool_grad(g, x.data, dy.data, dx.data, relu_mask);
 }
 
 // avgPoolGrad(dy, dx, geom)

@@ -112,7 +112,9 @@ struct KernelTable {
                      i64 noff, const float* scale, i64 nscale, float eps, float* y, i64 rows, i64 c);
   void (*pad)(const float* x, float* y, int32_t rank, const i64* shape, const i64* before, const i64* after, float value);
   void (*max_pool)(const PoolGeom&, const float* x, float* y);
-  void (*max_pool_grad)(const PoolGeom&, const float* x, const float* dy, float* dx);
+  // relu_mask: x is a relu output and the gradient should also go back through that relu: a
+  // window's gradient is dropped when its maximum is not positive.
+  void (*max_pool_grad)(const PoolGeom&, const float* x, const float* dy, float* dx, bool relu_mask);
   void (*avg_pool)(const PoolGeom&, const float* x, float* y);
   void (*avg_pool_grad)(const PoolGeom&, const float* dy, float* dx);
   void (*unary)(int32_t op, const float* x, float* y, i64 n, float p0, float p1);

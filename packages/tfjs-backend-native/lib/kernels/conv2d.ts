@@ -71,7 +71,8 @@ function actInfo(attrs: ConvBackpropActAttrs): [number, number] {
 /**
  * Input gradient of act(conv2d(x, filter) + bias) from dy and the saved output
  * y: {dy, y, filter} → dx. act'(y) is applied to dy block by block, in cache,
- * instead of as a separate pass over memory.
+ * instead of as a separate pass over memory. Without y (or with activation
+ * 'linear'), dy is used as it is.
  */
 export const conv2DBackpropInputAct: NativeKernel = ({ args, backend, addon }) => {
   const { dy, y, filter } = args.inputs as Record<string, TensorInfo>;
@@ -81,7 +82,7 @@ export const conv2DBackpropInputAct: NativeKernel = ({ args, backend, addon }) =
   );
   const [act, alpha] = actInfo(attrs);
   const out = backend.makeOutputFloat32(info.inShape);
-  addon.conv2dBackpropInput(f32(backend, dy!), f32(backend, filter!), out.values, convGeometry(info), f32(backend, y!), act, alpha);
+  addon.conv2dBackpropInput(f32(backend, dy!), f32(backend, filter!), out.values, convGeometry(info), y ? f32(backend, y) : null, act, alpha);
   return out.info;
 };
 

@@ -50,3 +50,18 @@ export const avgPoolGrad: NativeKernel = ({ args, backend, addon, fallback }) =>
   addon.avgPoolGrad(f32(backend, dy), out.values, poolGeometry(info));
   return out.info;
 };
+
+export const MAX_POOL_GRAD_RELU_KERNEL = 'DloptMaxPoolGradRelu';
+
+/**
+ * MaxPoolGrad followed by the gradient of the relu that produced the pooled
+ * input, in one pass: inputs {dy, input} (input = relu output), MaxPoolGrad's
+ * attributes. See gradients.ts for when it is used.
+ */
+export const maxPoolGradRelu: NativeKernel = ({ args, backend, addon }) => {
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+  const info = poolInfo(input, args.attrs as unknown as MaxPoolGradAttrs);
+  const out = backend.makeOutputFloat32(input.shape);
+  addon.maxPoolGrad(f32(backend, input), f32(backend, dy), out.values, poolGeometry(info), true);
+  return out.info;
+};

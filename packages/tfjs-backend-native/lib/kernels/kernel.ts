@@ -28,7 +28,6 @@ export function f32(backend: NativeBackend, t: TensorInfo): Float32Array {
   const entry = backend.data.get(t.dataId);
   const values = entry.values;
   if (values instanceof Float32Array) return values;
-  if (process.env.DLOPT_NATIVE_TRACE) console.warn(`f32: ${values?.constructor.name} for shape ${t.shape}`);
   const converted = Float32Array.from(values as ArrayLike<number>);
   entry.values = converted;
   return converted;

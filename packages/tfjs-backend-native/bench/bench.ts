@@ -51,14 +51,20 @@ function random(n: number): Float32Array {
   return a;
 }
 
-// The FMA peak of all pool threads (independent vector FMAs, no memory traffic).
-{
-  const iters = 2e7;
-  const s = time(() => native.fmaPeak(iters), quick ? 3 : 5);
-  peak = native.fmaPeak(1) * iters / s;
-  report({ name: 'FMA peak (all threads)', value: peak / 1e9, unit: 'GFLOP/s peak', note: `${info.threads} threads, ${info.isa}` });
-  peak /= 1e9;
+// The FMA peak of all pool threads (independent vector FMAs, no memory traffic). A shared VM's speed
+// drifts, so this is the best of several short runs, taken again at the end; the larger is used.
+function measurePeak(): number {
+  const iters = 1e7;
+  const flops = native.fmaPeak(1) * iters;
+  let best = 0;
+  for (let i = 0; i < (quick ? 3 : 8); i++) {
+    const t = performance.now();
+    native.fmaPeak(iters);
+    best = Math.max(best, flops / ((performance.now() - t) / 1000) / 1e9);
+  }
+  return best;
 }
+peak = measurePeak();
 
 // SGEMM, row-major C[m x n] = A[m x k] B[k x n].
 function gemm(name: string, m: number, n: number, k: number): void {
@@ -118,6 +124,12 @@ for (const [name, n, h, w, c, k] of [['conv1', 64, 32, 32, 3, 32], ['conv2', 64,
   const dyp = random(pooled.length);
   s = time(() => native.maxPoolGrad(a, dyp, out, pg));
   report({ name: 'maxPoolGrad 2x2 on conv1 output', value: (2 * size * 4 + pooled.length * 4) / s / 1e9, unit: 'GB/s', note: `${(s * 1e3).toFixed(3)} ms` });
+}
+
+peak = Math.max(peak, measurePeak());
+report({ name: 'FMA peak (all threads, best of runs)', value: peak, unit: 'GFLOP/s peak', note: `${info.threads} threads, ${info.isa}` });
+for (const f of figures) {
+  if (f.unit === 'GFLOP/s') f.note = f.note?.replace(/^\d+% of peak/, `${((100 * f.value) / peak).toFixed(0)}% of peak`);
 }
 
 console.log(`\nnative backend: ${info.isa} (${info.isas?.join(', ')}), ${info.threads} threads`);

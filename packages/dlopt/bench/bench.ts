@@ -13,7 +13,7 @@ import { makeBatch } from '../src/data/batches.js';
 import { loadCifar10 } from '../src/data/cifar10.js';
 import type { ImageSet } from '../src/data/image-set.js';
 import { sliceImageSet } from '../src/data/image-set.js';
-import { createModel } from '../src/models/presets.js';
+import { createClassifier } from '../src/train/compile.js';
 import { cifarFixture, tempDir, writeTarGz } from '../src/test-support/fixtures.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import { fitModel } from '../src/train/fit.js';
@@ -44,7 +44,7 @@ report('CIFAR-10 read from .tar.gz', train.count / seconds, 'images/s', `${train
 
 /** Training images/s over `steps` batches of the real training loop (after one warm-up batch). */
 async function trainRate(set: ImageSet, batchSize: number, steps: number): Promise<number> {
-  const model = createModel('seed-cnn', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
+  const model = createClassifier('seed-cnn', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
   await fitModel(model, { train: sliceImageSet(set, 0, batchSize) }, { epochs: 1, batchSize, numClasses: 10, seed: 1 });
   const history = await fitModel(model, { train: sliceImageSet(set, 0, batchSize * steps) }, { epochs: 1, batchSize, numClasses: 10, seed: 1 });
   model.dispose();
@@ -69,7 +69,7 @@ for (const batch of [64, 128]) {
   report(`seed-cnn training, batch ${batch} (${backend.name})`, rates[batch]!, 'images/s', `${steps} steps`);
 }
 {
-  const model = createModel('seed-cnn', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
+  const model = createClassifier('seed-cnn', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
   const evalSet = sliceImageSet(train, 0, Math.min(train.count, quick ? 2048 : 10000));
   await evaluateModel(model, sliceImageSet(evalSet, 0, 256), { batchSize: 256, numClasses: 10 });
   const result = await evaluateModel(model, evalSet, { batchSize: 256, numClasses: 10 });
@@ -79,7 +79,7 @@ for (const batch of [64, 128]) {
 
 // Memory: full epochs over part of the data, watching tensors and RSS between epochs.
 {
-  const model = createModel('seed-cnn', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
+  const model = createClassifier('seed-cnn', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
   const subset = sliceImageSet(train, 0, Math.min(train.count, quick ? 2048 : 6400));
   const tensors: number[] = [];
   const rss: number[] = [];

@@ -17,12 +17,35 @@ export { makeSplits, type Splits, type SplitOptions } from './data/splits.js';
 export { makeBatch, batchRanges, PIXEL_SCALE } from './data/batches.js';
 
 export type { ModelPreset, ModelBuildOptions } from './models/preset.js';
-export { PRESETS, findPreset, createModel, compileClassifier } from './models/presets.js';
+export { PRESETS, findPreset, createModel } from './models/presets.js';
 export { buildSeedCnn } from './models/seed-cnn.js';
 export { layerFlops } from './models/flops.js';
 export { summarizeModel, formatSummary, type ModelSummary, type LayerRow } from './models/summary.js';
 
 export { fitModel, type FitOptions, type FitObserver, type EpochMetrics } from './train/fit.js';
+export { compileClassifier, createClassifier, smoothedCrossEntropy } from './train/compile.js';
+export { createOptimizer, OPTIMIZER_NAMES, type OptimizerName, type OptimizerSettings } from './train/optimizers/create-optimizer.js';
+export { TrainingOptimizer, type TrainingOptimizerOptions } from './train/optimizers/training-optimizer.js';
+export type { Callback, CallbackState, TrainingContext } from './train/callbacks/callback.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './train/callbacks/early-stopping.js';
+export { LearningRateController, type PlateauOptions } from './train/callbacks/learning-rate.js';
+export { WeightAverage } from './train/callbacks/ema.js';
+export type { LearningRateSchedule, SchedulePosition } from './train/schedules/schedule.js';
+export { ConstantRate } from './train/schedules/constant.js';
+export { StepDecay } from './train/schedules/step-decay.js';
+export { ExponentialDecay } from './train/schedules/exponential-decay.js';
+export { CosineDecay } from './train/schedules/cosine-decay.js';
+export { OneCycle } from './train/schedules/one-cycle.js';
+export type { Augmentation, FloatAugmentation } from './augment/augmentation.js';
+export { gatherBatch, type ImageBatch } from './augment/image-batch.js';
+export { AugmentPipeline } from './augment/pipeline.js';
+export { HorizontalFlip } from './augment/flip.js';
+export { RandomCrop } from './augment/crop.js';
+export { Cutout, RandomErasing } from './augment/cutout.js';
+export { RandomRotation, RandomTranslation, RandomResizedCrop } from './augment/geometric.js';
+export { ColorJitter } from './augment/color.js';
+export { Mixup, CutMix, GaussianNoise } from './augment/mix.js';
+export { RandAugment, RAND_AUGMENT_OPS } from './augment/rand-augment.js';
 export { evaluateModel, type Evaluation } from './train/evaluate.js';
 export { RunDir, RUN_FILES } from './train/run-dir.js';
 

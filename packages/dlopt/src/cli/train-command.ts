@@ -5,7 +5,8 @@ import { initBackend } from '../backend/backend.js';
 import { PIXEL_SCALE } from '../data/batches.js';
 import { makeSplits } from '../data/splits.js';
 import { saveModel } from '../io/model-files.js';
-import { PRESETS, createModel, findPreset } from '../models/presets.js';
+import { PRESETS, findPreset } from '../models/presets.js';
+import { createClassifier } from '../train/compile.js';
 import { summarizeModel } from '../models/summary.js';
 import { evaluateModel, type Evaluation } from '../train/evaluate.js';
 import { fitModel } from '../train/fit.js';
@@ -73,7 +74,7 @@ async function train(flags: TrainFlags): Promise<void> {
   const numClasses = dataset.classNames.length;
   const inputShape = [splits.train.height, splits.train.width, splits.train.channels] as const;
   const learningRate = flags.lr ?? preset.defaultLearningRate;
-  const model = createModel(preset.name, { inputShape, numClasses, seed: flags.seed, learningRate });
+  const model = createClassifier(preset.name, { inputShape, numClasses, seed: flags.seed, optimizer: { learningRate } });
   const summary = summarizeModel(model);
   out.info(
     `Model: ${preset.name} — ${formatInt(summary.params)} parameters, ${formatCompact(summary.flops)} FLOPs per image`,

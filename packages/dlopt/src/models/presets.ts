@@ -1,5 +1,4 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { createAdam } from '../backend/optimizers.js';
 import { UsageError } from '../errors.js';
 import type { ModelBuildOptions, ModelPreset } from './preset.js';
 import { buildSeedCnn } from './seed-cnn.js';
@@ -21,18 +20,7 @@ export function findPreset(name: string): ModelPreset {
   return preset;
 }
 
-/**
- * Compiles a model the way every preset is trained: categorical
- * cross-entropy on one-hot labels, Adam, accuracy.
- */
-export function compileClassifier(model: tfl.LayersModel, learningRate: number): void {
-  model.compile({ optimizer: createAdam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-}
-
-/** Builds and compiles a preset. */
-export function createModel(name: string, options: ModelBuildOptions & { learningRate?: number }): tfl.LayersModel {
-  const preset = findPreset(name);
-  const model = preset.build(options);
-  compileClassifier(model, options.learningRate ?? preset.defaultLearningRate);
-  return model;
+/** Builds a preset (uncompiled: train/compile.ts compiles it for training). */
+export function createModel(name: string, options: ModelBuildOptions): tfl.LayersModel {
+  return findPreset(name).build(options);
 }

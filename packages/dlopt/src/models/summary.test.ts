@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UsageError } from '../errors.js';
-import { PRESETS, createModel, findPreset } from './presets.js';
+import { createClassifier } from '../train/compile.js';
+import { TrainingOptimizer } from '../train/optimizers/training-optimizer.js';
+import { PRESETS, findPreset } from './presets.js';
 import { formatSummary, summarizeModel } from './summary.js';
 
 before(async () => {
@@ -15,7 +17,7 @@ before(async () => {
 const CIFAR = { inputShape: [32, 32, 3] as const, numClasses: 10 };
 
 function seedCnn(seed = 1, learningRate?: number): tfl.LayersModel {
-  return createModel('seed-cnn', { ...CIFAR, seed, ...(learningRate !== undefined && { learningRate }) });
+  return createClassifier('seed-cnn', { ...CIFAR, seed, ...(learningRate !== undefined && { optimizer: { learningRate } }) });
 }
 
 async function weightValues(model: tfl.LayersModel): Promise<Float32Array[]> {
@@ -63,11 +65,13 @@ describe('seed-cnn preset', () => {
   it('is compiled with categorical cross-entropy, Adam at the preset learning rate, and accuracy', () => {
     const model = seedCnn();
     assert.equal(model.loss, 'categoricalCrossentropy');
-    assert.ok(model.optimizer instanceof tf.AdamOptimizer);
-    assert.equal((model.optimizer as tf.AdamOptimizer).getConfig().learningRate, 1e-3);
+    assert.ok(model.optimizer instanceof TrainingOptimizer);
+    const inner = (model.optimizer as TrainingOptimizer).inner;
+    assert.ok(inner instanceof tf.AdamOptimizer);
+    assert.equal((inner as tf.AdamOptimizer).getConfig().learningRate, 1e-3);
     assert.deepEqual(model.metricsNames, ['loss', 'acc']);
     const custom = seedCnn(1, 0.01);
-    assert.equal((custom.optimizer as tf.AdamOptimizer).getConfig().learningRate, 0.01);
+    assert.equal((custom.optimizer as TrainingOptimizer).learningRate, 0.01);
   });
 
   it('gives identical initial weights for the same seed', async () => {

@@ -3,7 +3,8 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../backend/backend.js';
-import { compileClassifier } from '../models/presets.js';
+import { compileClassifier } from './compile.js';
+import { createOptimizer } from './optimizers/create-optimizer.js';
 import { syntheticImages } from '../test-support/fixtures.js';
 import { TrainingDivergedError } from '../errors.js';
 import { fitModel, type EpochMetrics } from './fit.js';
@@ -25,7 +26,7 @@ function tinyModel(seed: number, learningRate = 0.01): tfl.LayersModel {
   model.add(
     tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }),
   );
-  compileClassifier(model, learningRate);
+  compileClassifier(model, createOptimizer({ name: 'adam', learningRate }));
   return model;
 }
 
@@ -45,7 +46,7 @@ describe('fitModel', () => {
     assert.ok(last.loss < history[0]!.loss, 'training loss should fall');
     for (const m of history) {
       assert.deepEqual(Object.keys(m).sort(), [
-        'accuracy', 'epoch', 'images_per_s', 'loss', 'seconds', 'val_accuracy', 'val_loss',
+        'accuracy', 'epoch', 'images_per_s', 'loss', 'lr', 'seconds', 'val_accuracy', 'val_loss',
       ]);
       assert.ok(m.images_per_s > 0 && m.seconds > 0);
     }

@@ -25,6 +25,44 @@ export class Random {
     return Math.floor(this.next() * n);
   }
 
+  /** Uniform float in [lo, hi). */
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Standard normal (Box–Muller; one value per call, for simplicity over speed). */
+  normal(): number {
+    let u = this.next();
+    while (u <= 1e-12) u = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+
+  /** Gamma(shape, 1) by Marsaglia and Tsang's method (boosted for shape < 1). */
+  gamma(shape: number): number {
+    if (!(shape > 0)) throw new RangeError(`gamma shape must be > 0 but got ${shape}`);
+    if (shape < 1) return this.gamma(shape + 1) * this.next() ** (1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.next();
+      if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+
+  /** Beta(a, b), from two gamma draws (mixup's λ). */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    const y = this.gamma(b);
+    return x / (x + y);
+  }
+
   /** Fisher–Yates shuffle in place. */
   shuffle<T extends { length: number; [i: number]: unknown }>(array: T): T {
     for (let i = array.length - 1; i > 0; i--) {

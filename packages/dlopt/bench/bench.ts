@@ -8,6 +8,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { Cutout } from '../src/augment/cutout.js';
+import { RandomCrop } from '../src/augment/crop.js';
+import { HorizontalFlip } from '../src/augment/flip.js';
+import { gatherBatch } from '../src/augment/image-batch.js';
+import { AugmentPipeline } from '../src/augment/pipeline.js';
+import { RandAugment } from '../src/augment/rand-augment.js';
 import { initBackend } from '../src/backend/backend.js';
 import { makeBatch } from '../src/data/batches.js';
 import { loadCifar10 } from '../src/data/cifar10.js';
@@ -62,11 +68,45 @@ if (!onNative) console.error(`note: the native backend is not available (backend
   report(`makeBatch uint8 → float + one-hot (${backend.name})`, 4096 / ((performance.now() - t) / 1000), 'images/s', 'batch 64, shuffled');
 }
 
+// Augmentation on one core (plain JS on the main thread), as training does it: for each shuffled
+// batch of 64, gatherBatch (copy out, one-hot labels) then the byte stage with that batch's stream.
+// 10,000 images = 156 batches of 64 and one of 16; best of `repeats` (after a warm-up pass).
+function augmentSeconds(pipeline: AugmentPipeline, repeats: number): number {
+  const images = 10000;
+  const order = new Random(2).permutation(train.count);
+  const indices = new Uint32Array(images);
+  for (let i = 0; i < images; i++) indices[i] = order[i % train.count]!;
+  const pass = (batches: number) => {
+    for (let b = 0, s = 0; b < batches && s < images; b++, s += 64) {
+      const batch = gatherBatch(train, indices.subarray(s, Math.min(images, s + 64)), 10);
+      pipeline.applyBytes(batch, AugmentPipeline.random(1, 1, b + 1));
+    }
+  };
+  pass(16);
+  let best = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const start = performance.now();
+    pass(Infinity);
+    best = Math.min(best, (performance.now() - start) / 1000);
+  }
+  return best;
+}
+const cifarAugment = new AugmentPipeline([new HorizontalFlip(), new RandomCrop(4, 'reflect'), new Cutout(8)]);
+const augmentS = augmentSeconds(cifarAugment, 3);
+const augmentBatchMs = (augmentS / (10000 / 64)) * 1000;
+report(`augment ${cifarAugment.describe()}, 1 core`, augmentS, 's/10k img', 'crop 4 reflect, cutout 8; gatherBatch + applyBytes, batch 64; goal: well under 1 s');
+report('augment flip+crop+cutout, per batch of 64', augmentBatchMs, 'ms/batch', 'same measurement');
+report('augment RandAugment(2, 9), 1 core', augmentSeconds(new AugmentPipeline([new RandAugment(2, 9)]), quick ? 1 : 2), 's/10k img', 'for information; gatherBatch + applyBytes, batch 64');
+
 const rates: Record<number, number> = {};
 for (const batch of [64, 128]) {
   const steps = quick ? 20 : Math.min(200, Math.floor(train.count / batch));
   rates[batch] = await trainRate(train, batch, steps);
   report(`seed-cnn training, batch ${batch} (${backend.name})`, rates[batch]!, 'images/s', `${steps} steps`);
+}
+{
+  const stepMs = (64 / rates[64]!) * 1000;
+  report('augment flip+crop+cutout / training step, batch 64', (augmentBatchMs / stepMs) * 100, '%', `${augmentBatchMs.toFixed(2)} ms vs a ${stepMs.toFixed(1)} ms step (${backend.name}), same run`);
 }
 {
   const model = createClassifier('seed-cnn', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
@@ -106,4 +146,4 @@ if (onNative) {
 await cleanup?.();
 
 console.log('');
-for (const r of rows) console.log(`${r.name.padEnd(48)} ${r.value.toFixed(1).padStart(10)} ${r.unit.padEnd(9)} ${r.note}`);
+for (const r of rows) console.log(`${r.name.padEnd(48)} ${(r.value < 10 ? r.value.toPrecision(3) : r.value.toFixed(1)).padStart(10)} ${r.unit.padEnd(9)} ${r.note}`);

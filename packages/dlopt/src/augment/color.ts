@@ -10,8 +10,9 @@ const LUMA = [0.299, 0.587, 0.114] as const;
  * Colour jitter on RGB images, each image its own factors (torchvision's
  * ColorJitter, in a fixed order): brightness multiplies by 1 ± brightness;
  * contrast blends with the image's mean grey; saturation blends with each
- * pixel's grey; hue rotates colours by up to ±hue of a full turn (in YIQ
- * space, a linear approximation of an HSV hue shift).
+ * pixel's grey (these three factors never below 0); hue rotates colours by up
+ * to ±hue of a full turn (in YIQ space, a linear approximation of an HSV hue
+ * shift).
  */
 export class ColorJitter implements Augmentation {
   readonly name = 'color';
@@ -31,9 +32,10 @@ export class ColorJitter implements Augmentation {
     if (batch.channels !== 3) throw new RangeError(`color jitter needs RGB images, got ${batch.channels} channels`);
     const pixels = batch.height * batch.width;
     for (let i = 0; i < batch.count; i++) {
-      const b = 1 + rng.uniform(-this.brightness, this.brightness);
-      const c = 1 + rng.uniform(-this.contrast, this.contrast);
-      const s = 1 + rng.uniform(-this.saturation, this.saturation);
+      // Factors in [max(0, 1 − x), 1 + x], as torchvision: a negative one would invert the image.
+      const b = rng.uniform(Math.max(0, 1 - this.brightness), 1 + this.brightness);
+      const c = rng.uniform(Math.max(0, 1 - this.contrast), 1 + this.contrast);
+      const s = rng.uniform(Math.max(0, 1 - this.saturation), 1 + this.saturation);
       const h = rng.uniform(-this.hue, this.hue) * 2 * Math.PI;
       adjustImage(batch.images.subarray(i * pixels * 3, (i + 1) * pixels * 3), b, c, s, h);
     }

@@ -84,8 +84,11 @@ export class RandomResizedCrop extends AffineAugmentation {
       const cw = Math.sqrt(area * aspect) * w;
       const ch = Math.sqrt(area / aspect) * h;
       if (cw > w || ch > h) continue;
-      const ox = rng.uniform(-(w - cw) / 2, (w - cw) / 2);
-      const oy = rng.uniform(-(h - ch) / 2, (h - ch) / 2);
+      // Offsets keep the sampled pixel centres within the source's (x ∈ [0, w − 1]), so no fill is blended in.
+      const mx = ((w - cw) / 2) * ((w - 1) / w);
+      const my = ((h - ch) / 2) * ((h - 1) / h);
+      const ox = rng.uniform(-mx, mx);
+      const oy = rng.uniform(-my, my);
       return [cw / w, 0, ox, 0, ch / h, oy];
     }
     return [1, 0, 0, 0, 1, 0];

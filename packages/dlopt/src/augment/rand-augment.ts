@@ -25,6 +25,16 @@ function perChannel(img: Uint8Array, c: number, fn: (values: number[], k: number
   }
 }
 
+/** Brightness (blend with black) or contrast (blend with the mean) of a greyscale image; RGB goes through adjustImage. */
+function adjustGrey(img: Uint8Array, factor: number, aroundMean: boolean): void {
+  let mean = 0;
+  if (aroundMean) {
+    for (let i = 0; i < img.length; i++) mean += img[i]!;
+    mean /= img.length;
+  }
+  for (let i = 0; i < img.length; i++) img[i] = toByte(mean + (img[i]! - mean) * factor);
+}
+
 /** The operations and magnitude ranges of torchvision's RandAugment (strength f scales each range). */
 const OPS: Record<string, Op> = {
   identity: () => {},
@@ -36,9 +46,10 @@ const OPS: Record<string, Op> = {
     const a = (s * 30 * f * Math.PI) / 180;
     affine([Math.cos(a), Math.sin(a), 0, -Math.sin(a), Math.cos(a), 0])(img, h, w, c, f, s, tmp);
   },
-  brightness: (img, _h, _w, c, f, s) => c === 3 && adjustImage(img, 1 + s * 0.9 * f, 1, 1, 0),
+  brightness: (img, _h, _w, c, f, s) => (c === 3 ? adjustImage(img, 1 + s * 0.9 * f, 1, 1, 0) : c === 1 && adjustGrey(img, 1 + s * 0.9 * f, false)),
+  // Saturation: greyscale images have none (as torchvision).
   color: (img, _h, _w, c, f, s) => c === 3 && adjustImage(img, 1, 1, 1 + s * 0.9 * f, 0),
-  contrast: (img, _h, _w, c, f, s) => c === 3 && adjustImage(img, 1, 1 + s * 0.9 * f, 1, 0),
+  contrast: (img, _h, _w, c, f, s) => (c === 3 ? adjustImage(img, 1, 1 + s * 0.9 * f, 1, 0) : c === 1 && adjustGrey(img, 1 + s * 0.9 * f, true)),
   sharpness: (img, h, w, c, f, s, tmp) => {
     // Blend with a 3x3 smoothing (centre 5, ring 1, /13), borders unchanged, as PIL does.
     tmp.set(img);

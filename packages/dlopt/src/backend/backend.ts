@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { DloptError, UsageError, describeError } from '../errors.js';
+import { registerChainedOps } from './chained-ops.js';
 import { patchCpuKernels } from './cpu-kernels/register.js';
 
 /** Optional backend packages, imported when installed; each registers itself with tfjs on import. */
@@ -62,6 +63,7 @@ function registeredBackends(): string[] {
 async function loadOptionalBackends(): Promise<void> {
   // Before other backends load: those derived from cpu copy its kernel table.
   patchCpuKernels();
+  registerChainedOps();
   for (const name of OPTIONAL_BACKENDS) {
     try {
       const loaded = (await import(name)) as NativeModule;

@@ -11,6 +11,7 @@ import { evaluateModel } from '../train/evaluate.js';
 import { RUN_FILES } from '../train/run-dir.js';
 import { formatInt, formatRate } from '../util/format.js';
 import { out } from './console.js';
+import type { RunConfigFile } from './train-command.js';
 import { openDataset } from './open-dataset.js';
 import { nonNegativeInt, positiveInt } from './options.js';
 
@@ -50,8 +51,8 @@ async function evaluate(flags: {
   out.info(`Backend: ${backend.description}`);
   const { model, file } = await loadModel(flags.model);
   const runConfig = await readRunConfig(file);
-  const valSize = flags.valSize ?? runConfig.val_size ?? 5000;
-  const imageSize = flags.imageSize ?? runConfig.image_size ?? undefined;
+  const valSize = flags.valSize ?? runConfig.config?.valSize ?? 5000;
+  const imageSize = flags.imageSize ?? (runConfig.data?.format === 'image-folder' ? runConfig.config?.imageSize : undefined);
 
   const cifar: Cifar10LoadOptions =
     flags.split === 'test'
@@ -60,7 +61,7 @@ async function evaluate(flags: {
         ? { train: 'optional', test: 'optional' }
         : { train: 'required', test: 'skip' };
   // The run's own data is the default, after anything the user names.
-  const data = flags.data ?? (process.env.DLOPT_DATA ? undefined : runConfig.data);
+  const data = flags.data ?? (process.env.DLOPT_DATA ? undefined : runConfig.data?.source);
   const dataset = await openDataset({ data, imageSize, cifar });
   const splitName: SplitName = flags.split ?? (dataset.test ? 'test' : 'val');
   let set;
@@ -110,7 +111,7 @@ async function evaluate(flags: {
 }
 
 /** Settings of the run that produced the model, when it was saved in a run directory. */
-async function readRunConfig(modelJson: string): Promise<{ val_size?: number; image_size?: number | null; data?: string }> {
+async function readRunConfig(modelJson: string): Promise<Partial<RunConfigFile>> {
   const path = join(dirname(modelJson), RUN_FILES.config);
   let text: string;
   try {
@@ -119,7 +120,7 @@ async function readRunConfig(modelJson: string): Promise<{ val_size?: number; im
     return {}; // a model.json outside a run directory
   }
   try {
-    return JSON.parse(text) as { val_size?: number; image_size?: number | null; data?: string };
+    return JSON.parse(text) as Partial<RunConfigFile>;
   } catch (error) {
     throw new DloptError(`${path} is not valid JSON: ${describeError(error)}`, { cause: error });
   }

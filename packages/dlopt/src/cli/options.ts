@@ -34,3 +34,21 @@ export function imageShape(value: string): [number, number, number] {
   }
   return parts as [number, number, number];
 }
+
+/** A number in [0, 1). */
+export function probability(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) {
+    throw new InvalidArgumentError('expected a number from 0 up to (not including) 1.');
+  }
+  return n;
+}
+
+/** A number >= 0. */
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError('expected a number >= 0.');
+  }
+  return n;
+}

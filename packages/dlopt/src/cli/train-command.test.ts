@@ -31,12 +31,12 @@ describe('dlopt train (end to end)', () => {
     assert.match(r.stdout, /Test accuracy: \d+\.\d\d% \(loss \d\.\d{4}; test_batch\.bin \(12 images\)\)/);
     assert.match(r.stdout, /Validation accuracy: .*last 10 training images, held out/);
 
-    assert.deepEqual((await readdir(out)).sort(), ['config.json', 'metrics.jsonl', 'model.json', 'summary.json', 'weights.bin']);
+    assert.deepEqual((await readdir(out)).sort(), ['checkpoint', 'config.json', 'metrics.jsonl', 'model.json', 'summary.json', 'weights.bin']);
     const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     for (const [i, m] of lines.entries()) {
       assert.equal(m.epoch, i + 1);
-      for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds', 'images_per_s']) {
+      for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds', 'images_per_s', 'lr']) {
         assert.equal(typeof m[key], 'number', key);
       }
     }
@@ -49,12 +49,13 @@ describe('dlopt train (end to end)', () => {
     assert.equal(summary.final.val.n, 10);
     assert.equal(summary.final.val.accuracy, lines[1].val_accuracy);
     assert.ok(summary.total_seconds > 0);
-    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
-    assert.equal(config.model, 'seed-cnn');
-    assert.equal(config.limit, 12);
-    assert.equal(config.lr, 0.001);
-    assert.equal(config.preprocessing.scale, 1 / 255);
-    assert.equal(config.splits.train, 'first 12 training images (--limit)');
+    const record = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    assert.equal(record.config.model, 'seed-cnn');
+    assert.equal(record.config.limit, 12);
+    assert.equal(record.config.optimizer.name, 'adam');
+    assert.equal(lines[0].lr, 0.001);
+    assert.equal(record.data.preprocessing.scale, 1 / 255);
+    assert.equal(record.data.splits.train, 'first 12 training images (--limit)');
     // The printed accuracy is the one in summary.json, not rounded up.
     const printed = Number(/Test accuracy: (\d+\.\d\d)%/.exec(r.stdout)![1]);
     assert.equal(printed, Number((summary.final.test.accuracy * 100).toFixed(2)));
@@ -112,8 +113,8 @@ describe('dlopt train (end to end)', () => {
     const r = await runCli(['train', '--data', root, '--epochs', '1', '--val-size', '4', '--batch-size', '4', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /image-folder; train 10 images of 32×32×3; 2 classes/);
-    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
-    assert.deepEqual(config.class_names, ['cat', 'dog']);
+    const record = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    assert.deepEqual(record.data.classNames, ['cat', 'dog']);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
     assert.equal(summary.params, 896 + 18496 + 2304 * 2 + 2);
   });

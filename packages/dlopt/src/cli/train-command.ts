@@ -1,64 +1,84 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { initBackend } from '../backend/backend.js';
+import { mergeSettings, parseTrainConfig, readConfigFile } from '../config/load-config.js';
+import type { TrainConfig } from '../config/train-config.js';
 import { PIXEL_SCALE } from '../data/batches.js';
-import { makeSplits } from '../data/splits.js';
-import { saveModel } from '../io/model-files.js';
-import { PRESETS, findPreset } from '../models/presets.js';
-import { createClassifier } from '../train/compile.js';
-import { summarizeModel } from '../models/summary.js';
-import { evaluateModel, type Evaluation } from '../train/evaluate.js';
-import { fitModel } from '../train/fit.js';
-import { RunDir } from '../train/run-dir.js';
+import { DloptError, UsageError, describeError } from '../errors.js';
+import { PRESETS } from '../models/presets.js';
+import { runTraining } from '../runner/run-training.js';
+import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { OPTIMIZER_NAMES } from '../train/optimizers/create-optimizer.js';
+import { RUN_FILES, RunDir } from '../train/run-dir.js';
 import { formatCompact, formatDuration, formatInt, formatRate } from '../util/format.js';
 import { out, style } from './console.js';
 import { openDataset } from './open-dataset.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from './options.js';
 import { startProgress, type Progress } from './progress-bar.js';
+import { AUGMENT_PRESETS, settingsFromFlags, type TrainFlags } from './train-flags.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** The run directory's config.json: the resolved config plus what the run found. */
+export interface RunConfigFile {
+  config: TrainConfig;
+  data: { source: string; format: string; classNames: string[]; inputShape: number[]; preprocessing: object; splits: object };
+  backend: string;
+  dloptVersion: string;
+  nodeVersion: string;
+  startedAt: string;
+}
 
 export function trainCommand() {
   return new Command('train')
     .description('train a model on CIFAR-10 (or an image folder) and report its accuracy')
-    .addOption(
-      new Option('--model <name>', 'model preset').choices(PRESETS.map((p) => p.name)).default('seed-cnn'),
-    )
+    .option('--config <file>', 'training configuration (YAML or JSON); flags override it')
+    .option('--resume <run-dir>', 'continue a run from its last checkpoint (same settings; --epochs may extend it)')
+    .addOption(new Option('--model <name>', 'model preset (default: seed-cnn)').choices(PRESETS.map((p) => p.name)))
     .option('--data <path>', 'CIFAR-10 archive or folder, or an image folder (default: $DLOPT_DATA, then the cache; downloads CIFAR-10 if absent)')
-    .option('--epochs <n>', 'training epochs', positiveInt, 10)
-    .option('--batch-size <n>', 'images per training step', positiveInt, 64)
-    .option('--lr <x>', 'learning rate (default: the preset\'s, 0.001 for Adam)', positiveNumber)
-    .option('--val-size <n>', 'images held out from the end of the training data for validation', nonNegativeInt, 5000)
+    .option('--epochs <n>', 'training epochs (default: 10)', positiveInt)
+    .option('--batch-size <n>', 'images per training step (default: 64)', positiveInt)
+    .option('--lr <x>', "learning rate (default: the preset's, 0.001 for Adam)", positiveNumber)
+    .option('--val-size <n>', 'images held out from the end of the training data for validation (default: 5000)', nonNegativeInt)
     .option('--limit <n>', 'train on only the first N training images (validation split unchanged)', positiveInt)
-    .option('--seed <n>', 'seed for weight initialisation and data order', nonNegativeInt, 1)
+    .option('--seed <n>', 'seed for weights, data order and augmentation (default: 1)', nonNegativeInt)
     .option('--out <dir>', 'run directory to write (default: runs/<date-time>-<model>)')
-    .option('--image-size <n>', 'side length image-folder images are resized to', positiveInt, 32)
+    .option('--image-size <n>', 'side length image-folder images are resized to (default: 32)', positiveInt)
     .option('--backend <name>', 'tfjs backend to use (default: the fastest registered)')
+    .addOption(new Option('--optimizer <name>', 'optimizer (default: adam)').choices(OPTIMIZER_NAMES))
+    .option('--momentum <x>', 'momentum of momentum/sgdw/rmsprop', probability)
+    .option('--weight-decay <x>', 'decoupled weight decay (adamw default 0.01, sgdw 5e-4)', nonNegativeNumber)
+    .option('--clip-norm <x>', 'clip gradients to this global L2 norm', positiveNumber)
+    .option('--clip-value <x>', 'clip each gradient element to ±x', positiveNumber)
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(['constant', 'step', 'exponential', 'cosine', 'onecycle', 'plateau']))
+    .option('--warmup-epochs <n>', 'cosine schedule: linear warm-up epochs', nonNegativeNumber)
+    .option('--step-size <n>', 'step schedule: epochs between decays', positiveNumber)
+    .option('--gamma <x>', 'step/exponential schedule: decay factor', positiveNumber)
+    .option('--min-lr <x>', 'cosine/plateau schedule: lowest learning rate', nonNegativeNumber)
+    .option('--label-smoothing <x>', 'label smoothing ε (0 to <1)', probability)
+    .option('--augment <list>', `augmentations, comma-separated: ${Object.keys(AUGMENT_PRESETS).join(', ')}`)
+    .option('--mixup <alpha>', 'mixup with Beta(alpha, alpha)', positiveNumber)
+    .option('--cutmix <alpha>', 'cutmix with Beta(alpha, alpha), on half the batches', positiveNumber)
+    .option('--early-stopping <patience>', 'stop after this many epochs without improvement (restores the best weights)', nonNegativeInt)
+    .option('--monitor <metric>', 'metric early stopping watches (default: val_loss)')
+    .option('--ema <decay>', 'evaluate and keep an exponential moving average of the weights', probability)
+    .option('--l1 <x>', 'L1 penalty on kernels', nonNegativeNumber)
+    .option('--l2 <x>', 'L2 penalty on kernels', nonNegativeNumber)
+    .option('--max-norm <x>', 'max-norm constraint on kernels', positiveNumber)
+    .option('--dropout <rate>', 'dropout rate where the model has a slot', probability)
+    .option('--no-checkpoint', 'do not checkpoint each epoch (a killed run cannot be resumed)')
+    .addHelpText('after', '\nA config file takes the same settings (and more: see README); flags win over it.')
     .action(async (opts) => {
-      await train(opts);
+      await train(opts as TrainFlags);
     });
-}
-
-interface TrainFlags {
-  model: string;
-  data?: string;
-  epochs: number;
-  batchSize: number;
-  lr?: number;
-  valSize: number;
-  limit?: number;
-  seed: number;
-  out?: string;
-  imageSize: number;
-  backend?: string;
 }
 
 async function train(flags: TrainFlags): Promise<void> {
   const startedAt = new Date();
-  const started = performance.now();
-  const preset = findPreset(flags.model);
-  const backend = await initBackend(flags.backend);
+  const { config, run, resume, previous } = flags.resume !== undefined ? await resumeRun(flags) : await newRun(flags, startedAt);
+  const backend = await initBackend(config.backend);
   out.info(`Backend: ${backend.description}; registered: ${backend.available.join(', ')}`);
   if (backend.name === 'cpu') {
     out.warn(
@@ -66,56 +86,51 @@ async function train(flags: TrainFlags): Promise<void> {
         'use --limit N for a quick run',
     );
   }
-  const dataset = await openDataset({ data: flags.data, imageSize: flags.imageSize, cifar: { test: 'optional' } });
-  const splits = makeSplits(dataset, { valSize: flags.valSize, limit: flags.limit });
-  if (!splits.val && !splits.test) {
-    out.warn('no test split in this data and --val-size 0: the trained model will not be evaluated');
-  }
-  const numClasses = dataset.classNames.length;
-  const inputShape = [splits.train.height, splits.train.width, splits.train.channels] as const;
-  const learningRate = flags.lr ?? preset.defaultLearningRate;
-  const model = createClassifier(preset.name, { inputShape, numClasses, seed: flags.seed, optimizer: { learningRate } });
-  const summary = summarizeModel(model);
-  out.info(
-    `Model: ${preset.name} — ${formatInt(summary.params)} parameters, ${formatCompact(summary.flops)} FLOPs per image`,
-  );
-  for (const [split, text] of Object.entries(splits.describe)) out.info(`  ${split}: ${text}`);
-
-  const run = await RunDir.create(flags.out, preset.name, startedAt);
-  out.info(`Run directory: ${run.path}`);
-  const config = {
-    command: 'train',
-    model: preset.name,
-    data: resolve(dataset.source),
-    dataset_format: dataset.format,
-    class_names: dataset.classNames,
-    input_shape: inputShape,
-    preprocessing: { layout: 'NHWC', channels: 'RGB', scale: PIXEL_SCALE, note: 'pixels are multiplied by scale (uint8 → [0, 1])' },
-    epochs: flags.epochs,
-    batch_size: flags.batchSize,
-    lr: learningRate,
-    optimizer: 'adam',
-    loss: 'categorical_crossentropy',
-    val_size: flags.valSize,
-    limit: flags.limit ?? null,
-    seed: flags.seed,
-    image_size: dataset.format === 'image-folder' ? flags.imageSize : null,
-    splits: splits.describe,
-    backend: backend.name,
-    dlopt_version: pkg.version,
-    node_version: process.version,
-    started_at: startedAt.toISOString(),
-  };
-  await run.writeConfig(config);
-
+  // A resumed run reads the data it started with (recorded as an absolute path) unless told otherwise.
+  const dataset = await openDataset({ data: flags.data ?? previous?.data.source ?? config.data, imageSize: config.imageSize, cifar: { test: 'optional' } });
   let bar: Progress | undefined;
   let fields: Record<string, string> = {};
   let batchesPerEpoch = 0;
-  const history = await fitModel(model, splits, {
-    epochs: flags.epochs,
-    batchSize: flags.batchSize,
-    numClasses,
-    seed: flags.seed,
+  const started = performance.now();
+  const result = await runTraining({
+    config,
+    dataset,
+    runDir: run,
+    backend: backend.name,
+    ...(resume && { resume }),
+    onSetup: async (setup) => {
+      const { summary, splits } = setup;
+      out.info(`Model: ${config.model} — ${formatInt(summary.params)} parameters, ${formatCompact(summary.flops)} FLOPs per image`);
+      for (const [split, text] of Object.entries(splits.describe)) out.info(`  ${split}: ${text}`);
+      out.info(
+        `Training: ${config.optimizer.name}, lr ${setup.learningRate}${config.schedule ? ` (${config.schedule.name} schedule)` : ''}, ` +
+          `batch ${config.batchSize}, augmentation: ${setup.augmentation}` +
+          (config.labelSmoothing > 0 ? `, label smoothing ${config.labelSmoothing}` : '') +
+          (config.ema !== undefined ? `, EMA ${config.ema}` : '') +
+          (config.earlyStopping ? `, early stopping (patience ${config.earlyStopping.patience} on ${config.earlyStopping.monitor})` : ''),
+      );
+      if (!splits.val && !splits.test) out.warn('no test split in this data and --val-size 0: the trained model will not be evaluated');
+      if (setup.initialEpoch > 0) out.info(`Resuming after epoch ${setup.initialEpoch} of ${config.epochs}`);
+      out.info(`Run directory: ${run.path}`);
+      if (!previous) {
+        const file: RunConfigFile = {
+          config,
+          data: {
+            source: resolve(dataset.source),
+            format: dataset.format,
+            classNames: [...dataset.classNames],
+            inputShape: [splits.train.height, splits.train.width, splits.train.channels],
+            preprocessing: { layout: 'NHWC', channels: 'RGB', scale: PIXEL_SCALE, note: 'pixels are multiplied by scale (uint8 → [0, 1])' },
+            splits: splits.describe,
+          },
+          backend: backend.name,
+          dloptVersion: pkg.version,
+          nodeVersion: process.version,
+          startedAt: startedAt.toISOString(),
+        };
+        await run.writeConfig(file);
+      }
+    },
     observer: {
       onEpochStart(epoch, epochs, batches) {
         fields = {};
@@ -124,7 +139,7 @@ async function train(flags: TrainFlags): Promise<void> {
           unit: 'batches',
           format: (done, f) => {
             const rate = Number(f.rate);
-            const eta = ((batches - done) * flags.batchSize) / rate;
+            const eta = ((batches - done) * config.batchSize) / rate;
             const stage = f.validating ? `validating ${f.validating}` : `ETA ${formatDuration(eta)}`;
             return `${done}/${batches} | ${stage} | ${formatRate(rate)} img/s | loss ${f.loss} | acc ${f.acc}`;
           },
@@ -137,58 +152,62 @@ async function train(flags: TrainFlags): Promise<void> {
       onValidationProgress(done, total) {
         bar?.update(batchesPerEpoch, { ...fields, validating: `${formatInt(done)}/${formatInt(total)}` });
       },
-      async onEpochEnd(m) {
+      onEpochEnd(m) {
         bar?.stop();
         const val = m.val_loss === null ? '' : ` - val_loss: ${m.val_loss.toFixed(4)} - val_accuracy: ${m.val_accuracy!.toFixed(4)}`;
+        const lr = m.lr === null ? '' : ` - lr: ${m.lr.toPrecision(3)}`;
         out.info(
-          `Epoch ${m.epoch}/${flags.epochs} - ${formatDuration(m.seconds)} - ${formatRate(m.images_per_s)} img/s - ` +
-            `loss: ${m.loss.toFixed(4)} - accuracy: ${m.accuracy.toFixed(4)}${val}`,
+          `Epoch ${m.epoch}/${config.epochs} - ${formatDuration(m.seconds)} - ${formatRate(m.images_per_s)} img/s - ` +
+            `loss: ${m.loss.toFixed(4)} - accuracy: ${m.accuracy.toFixed(4)}${val}${lr}`,
         );
-        await run.appendMetrics(m);
+        // Fault injection for the resume tests: a hard kill right after an epoch was recorded.
+        if (Number(process.env.DLOPT_CRASH_AFTER_EPOCH) === m.epoch) process.kill(process.pid, 'SIGKILL');
       },
     },
   });
 
-  await saveModel(model, run.path, { dlopt: { preprocessing: config.preprocessing, class_names: dataset.classNames } });
-  // The last epoch already measured the validation split; only the test split is new work.
-  const final: Record<string, Pick<Evaluation, 'n' | 'loss' | 'accuracy'>> = {};
-  const last = history.at(-1);
-  if (splits.val && last && last.val_loss !== null && last.val_accuracy !== null) {
-    final.val = { n: splits.val.count, loss: last.val_loss, accuracy: last.val_accuracy };
-  }
-  if (splits.test) final.test = await evaluateModel(model, splits.test, { batchSize: flags.batchSize, numClasses });
-  const reportedSplit = final.test ? 'test' : final.val ? 'val' : null;
-  const totalSeconds = (performance.now() - started) / 1000;
-  const meanRate = history.reduce((n, m) => n + m.images_per_s, 0) / Math.max(1, history.length);
-  await run.writeSummary({
-    model: preset.name,
-    params: summary.params,
-    trainable_params: summary.trainableParams,
-    flops_per_image: summary.flops,
-    flops_complete: summary.flopsComplete,
-    epochs: history.length,
-    final: Object.fromEntries(
-      Object.entries(final).map(([split, e]) => [
-        split,
-        { n: e.n, loss: e.loss, accuracy: e.accuracy, description: splits.describe[split as 'val' | 'test'] },
-      ]),
-    ),
-    last_epoch: last ?? null,
-    reported_split: reportedSplit,
-    splits: splits.describe,
-    train_images_per_s: meanRate,
-    total_seconds: totalSeconds,
-    backend: backend.name,
-  });
-
   out.result('');
-  for (const [split, e] of Object.entries(final)) {
+  if (result.stoppedEarly !== undefined) out.result(`Early stopping after epoch ${result.stoppedEarly} (best weights restored).`);
+  for (const [split, e] of Object.entries(result.final)) {
     const name = split === 'test' ? 'Test' : 'Validation';
     out.result(
-      style.bold(`${name} accuracy: ${(e.accuracy * 100).toFixed(2)}%`) +
-        ` (loss ${e.loss.toFixed(4)}; ${splits.describe[split as 'val' | 'test']})`,
+      style.bold(`${name} accuracy: ${(e.accuracy * 100).toFixed(2)}%`) + ` (loss ${e.loss.toFixed(4)}; ${result.splits.describe[split as 'val' | 'test']})`,
     );
   }
-  if (!final.test) out.result('No test split in this data (no test_batch.bin): the figure above is validation accuracy.');
-  out.result(`Trained ${history.length} epoch${history.length === 1 ? '' : 's'} in ${formatDuration(totalSeconds)}; run directory: ${run.path}`);
+  if (!result.final.test) out.result('No test split in this data (no test_batch.bin): the figure above is validation accuracy.');
+  const epochs = result.history.length;
+  out.result(`Trained ${epochs} epoch${epochs === 1 ? '' : 's'} in ${formatDuration((performance.now() - started) / 1000)}; run directory: ${run.path}`);
+}
+
+/** A new run: settings from the config file (if any) overridden by flags, validated. */
+async function newRun(flags: TrainFlags, startedAt: Date) {
+  const file = flags.config !== undefined ? await readConfigFile(flags.config) : {};
+  const config = parseTrainConfig(mergeSettings(file, settingsFromFlags(flags)), flags.config ?? 'settings');
+  const run = await RunDir.create(flags.out, config.model, startedAt);
+  return { config, run, resume: undefined as Checkpoint | undefined, previous: undefined as RunConfigFile | undefined };
+}
+
+/** Settings a resumed run may change: only how long it trains. */
+const RESUME_FLAGS = new Set(['resume', 'epochs', 'backend', 'data', 'checkpoint']);
+
+async function resumeRun(flags: TrainFlags) {
+  const changed = Object.entries(flags)
+    .filter(([key, value]) => value !== undefined && !RESUME_FLAGS.has(key))
+    .map(([key]) => `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`);
+  if (changed.length > 0) throw new UsageError(`--resume continues a run with its own settings; ${changed.join(', ')} cannot be changed (only --epochs)`);
+  const run = await RunDir.open(flags.resume!);
+  let previous: RunConfigFile;
+  try {
+    previous = JSON.parse(await readFile(run.file(RUN_FILES.config), 'utf8')) as RunConfigFile;
+  } catch (error) {
+    throw new DloptError(`cannot read ${run.file(RUN_FILES.config)}: ${describeError(error)}`, { cause: error });
+  }
+  if (!previous.config) throw new DloptError(`${run.file(RUN_FILES.config)} was written by an older dlopt and cannot be resumed`);
+  const config = parseTrainConfig({ ...previous.config, ...(flags.epochs !== undefined && { epochs: flags.epochs }) }, run.file(RUN_FILES.config));
+  const checkpoint = await loadCheckpoint(run.path);
+  if (!checkpoint) throw new DloptError(`${run.path} has no checkpoint to resume from (it stopped before its first epoch ended, or ran with --no-checkpoint)`);
+  if (checkpoint.epoch >= config.epochs) {
+    throw new DloptError(`${run.path} already completed ${checkpoint.epoch} of ${config.epochs} epochs; pass --epochs N (more than ${checkpoint.epoch}) to train further`);
+  }
+  return { config, run, resume: checkpoint, previous };
 }

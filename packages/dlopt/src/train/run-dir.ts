@@ -39,6 +39,15 @@ export class RunDir {
     return new RunDir(path);
   }
 
+  /** An existing run directory (to resume it). */
+  static async open(path: string): Promise<RunDir> {
+    const entries = await listing(path);
+    if (!entries.includes(RUN_FILES.config)) {
+      throw new DloptError(`${path} is not a dlopt run directory (no ${RUN_FILES.config})`);
+    }
+    return new RunDir(path);
+  }
+
   file(name: string): string {
     return join(this.path, name);
   }
@@ -49,6 +58,11 @@ export class RunDir {
 
   async appendMetrics(metrics: EpochMetrics): Promise<void> {
     await appendFile(this.file(RUN_FILES.metrics), JSON.stringify(metrics) + '\n');
+  }
+
+  /** Rewrites metrics.jsonl to exactly these epochs (a resumed run drops epochs after its checkpoint). */
+  async rewriteMetrics(history: readonly EpochMetrics[]): Promise<void> {
+    await writeAtomic(this.file(RUN_FILES.metrics), history.map((m) => JSON.stringify(m) + '\n').join(''));
   }
 
   async writeSummary(summary: object): Promise<void> {

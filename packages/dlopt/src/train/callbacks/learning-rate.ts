@@ -61,7 +61,7 @@ export class LearningRateController implements Callback {
     if (this.best === undefined || (up ? value > this.best + minDelta : value < this.best - minDelta)) {
       this.best = value;
       this.wait = 0;
-    } else if (++this.wait > patience) {
+    } else if (++this.wait >= patience) {
       this.scale *= factor;
       this.wait = 0;
     }

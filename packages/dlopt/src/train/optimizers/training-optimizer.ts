@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 type VariableGradients = Parameters<tf.Optimizer['applyGradients']>[0];
+const EXACT_STATE_KEYS = ['accBeta1', 'accBeta2'];
 type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number];
 
 export interface TrainingOptimizerOptions {
@@ -43,6 +44,15 @@ export class TrainingOptimizer extends tf.Optimizer {
 
   static get className(): string {
     return 'DloptTrainingOptimizer';
+  }
+
+  /**
+   * A real class check. tfjs gives tf.Optimizer a duck-typed instanceof (any
+   * object with minimize, computeGradients and applyGradients) that subclasses
+   * inherit: without this, every tfjs optimizer is `instanceof TrainingOptimizer`.
+   */
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, instance);
   }
 
   get learningRate(): number {
@@ -99,6 +109,30 @@ export class TrainingOptimizer extends tf.Optimizer {
 
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     await this.inner.setWeights(weightValues);
+  }
+
+  /**
+   * State tfjs's getWeights leaves out and its setWeights recomputes rather
+   * than restores: Adam's running powers of β1 and β2 (recomputed with pow,
+   * which rounds differently from the running product). Checkpoints keep it
+   * so a resumed run continues bit for bit.
+   */
+  exactState(): Record<string, number> {
+    const inner = this.inner as unknown as Record<string, unknown>;
+    const out: Record<string, number> = {};
+    for (const key of EXACT_STATE_KEYS) {
+      const v = inner[key];
+      if (v instanceof tf.Variable) out[key] = v.dataSync()[0]!;
+    }
+    return out;
+  }
+
+  restoreExactState(state: Record<string, number>): void {
+    const inner = this.inner as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(state)) {
+      const v = inner[key];
+      if (v instanceof tf.Variable && EXACT_STATE_KEYS.includes(key)) tf.tidy(() => v.assign(tf.scalar(value)));
+    }
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,4 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { countsFlops } from '../layers/counts-flops.js';
 
 type Layer = tfl.LayersModel['layers'][number];
 
@@ -70,7 +71,8 @@ export function layerFlops(layer: Layer): number | undefined {
     case 'Concatenate':
       return 0;
     default:
-      return undefined;
+      // dlopt's own layers know their cost.
+      return countsFlops(layer) ? layer.flopsPerExample() : undefined;
   }
 }
 

@@ -125,7 +125,7 @@ describe('dlopt train (end to end)', () => {
       ['non-numeric batch size', ['--batch-size', 'lots'], 2, /--batch-size.*positive integer/],
       ['negative learning rate', ['--lr', '-1'], 2, /--lr.*number > 0/],
       ['unknown flag', ['--bogus'], 2, /unknown option '--bogus'/],
-      ['unknown model', ['--model', 'resnet-9000'], 2, /resnet-9000.*Allowed choices are seed-cnn/],
+      ['unknown model', ['--model', 'resnet-9000'], 2, /resnet-9000.*Allowed choices are seed-cnn, vgg-bn/],
       ['stray argument', ['extra'], 2, /too many arguments|unknown command|excess/i],
       ['missing data path', ['--data', '/nonexistent/cifar.tar.gz'], 1, /--data \/nonexistent\/cifar\.tar\.gz: no such file/],
       ['validation split as big as the data', ['--val-size', '30'], 1, /--val-size 30 leaves no training images: the training data has 30/],

@@ -89,7 +89,8 @@ export const RegularizationSchema = z
     l1: z.number().min(0).default(0),
     l2: z.number().min(0).default(0),
     maxNorm: z.number().positive().optional(),
-    dropout: z.number().min(0).lt(1).default(0),
+    /** Default: the preset's own (none in seed-cnn and the ResNets, 0.5 before vgg-bn's classifier). */
+    dropout: z.number().min(0).lt(1).optional(),
   })
   .strict();
 
@@ -115,7 +116,7 @@ export const TrainConfigSchema = z
     backend: z.string().optional(),
     optimizer: OptimizerSchema.default({ name: 'adam' }),
     schedule: ScheduleSchema.optional(),
-    regularization: RegularizationSchema.default({ l1: 0, l2: 0, dropout: 0 }),
+    regularization: RegularizationSchema.default({ l1: 0, l2: 0 }),
     augment: AugmentSchema.default({}),
     labelSmoothing: z.number().min(0).lt(1).default(0),
     earlyStopping: EarlyStoppingSchema.optional(),

@@ -39,6 +39,15 @@ export function layerFlops(layer: Layer): number | undefined {
       const macs = outElems * kh * kw;
       return 2 * macs + (config.useBias === false ? 0 : outElems) + activationFlops(config.activation, outElems);
     }
+    case 'SeparableConv2D': {
+      // Depthwise k×k per input channel (× depth multiplier) at the output resolution, then a 1×1 conv.
+      const [kh, kw] = pair(config.kernelSize);
+      const cin = input.at(-1)!;
+      const depth = cin * Number(config.depthMultiplier ?? 1);
+      const positions = outElems / output.at(-1)!;
+      const macs = positions * depth * kh * kw + outElems * depth;
+      return 2 * macs + (config.useBias === false ? 0 : outElems) + activationFlops(config.activation, outElems);
+    }
     case 'Dense': {
       const inUnits = input.at(-1)!;
       const rows = elements(input) / inUnits;

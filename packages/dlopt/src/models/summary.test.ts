@@ -28,7 +28,7 @@ describe('seed-cnn preset', () => {
   it('is listed and found by name; an unknown name is a usage error naming the presets', () => {
     assert.deepEqual(
       PRESETS.map((p) => p.name),
-      ['seed-cnn'],
+      ['seed-cnn', 'vgg-bn', 'vgg-bn-reduced', 'resnet-small', 'resnet-small-reduced'],
     );
     assert.equal(findPreset('seed-cnn').defaultLearningRate, 1e-3);
     assert.throws(

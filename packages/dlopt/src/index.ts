@@ -19,6 +19,11 @@ export { makeBatch, batchRanges, PIXEL_SCALE } from './data/batches.js';
 export type { ModelPreset, ModelBuildOptions } from './models/preset.js';
 export { PRESETS, findPreset, createModel } from './models/presets.js';
 export { buildSeedCnn } from './models/seed-cnn.js';
+export { buildVggBn, type VggOptions } from './models/vgg-bn.js';
+export { buildResNetSmall, type ResNetOptions } from './models/resnet-small.js';
+export type { Regularization } from './models/preset.js';
+export { residualBlock, type ResidualBlockOptions } from './layers/residual-block.js';
+export type { CountsFlops } from './layers/counts-flops.js';
 export { layerFlops } from './models/flops.js';
 export { summarizeModel, formatSummary, type ModelSummary, type LayerRow } from './models/summary.js';
 
@@ -50,3 +55,9 @@ export { evaluateModel, type Evaluation } from './train/evaluate.js';
 export { RunDir, RUN_FILES } from './train/run-dir.js';
 
 export { saveModel, loadModel } from './io/model-files.js';
+
+export { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './config/train-config.js';
+export { parseTrainConfig, readConfigFile, mergeSettings } from './config/load-config.js';
+export { buildAugmentation } from './config/build-augment.js';
+export { runTraining, type TrainingRunOptions, type TrainingRunResult, type TrainingSetup } from './runner/run-training.js';
+export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './train/checkpoint.js';

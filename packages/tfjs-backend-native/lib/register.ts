@@ -13,6 +13,7 @@ import { batchMatMul } from './kernels/matmul.js';
 import { fusedBatchNorm, padV2 } from './kernels/normalization.js';
 import { avgPool, avgPoolGrad, MAX_POOL_GRAD_RELU_KERNEL, maxPool, maxPoolGrad, maxPoolGradRelu } from './kernels/pool.js';
 import { argMax, reduceKernel, softmax, transpose } from './kernels/reduce.js';
+import { slice, splitV } from './kernels/slice.js';
 import { tile } from './kernels/tile.js';
 import { activationGrad, ACTIVATION_GRAD_KERNEL, adam, ADAM_KERNEL } from './kernels/training.js';
 
@@ -46,6 +47,8 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernel>> = {
   Softmax: softmax,
   Transpose: transpose,
   Tile: tile,
+  Slice: slice,
+  SplitV: splitV,
   EluGrad: eluGrad,
   ...Object.fromEntries(Object.entries(BINARY_OPS).map(([name, op]) => [name, binaryKernel(op)])),
   ...Object.fromEntries(UNARY_KERNEL_NAMES.map((name) => [name, unaryKernel(name)])),

@@ -24,6 +24,13 @@ export { buildResNetSmall, type ResNetOptions } from './models/resnet-small.js';
 export type { Regularization } from './models/preset.js';
 export { residualBlock, type ResidualBlockOptions } from './layers/residual-block.js';
 export type { CountsFlops } from './layers/counts-flops.js';
+export { DLOPT_LAYERS } from './layers/all-layers.js';
+export { GroupedConv2D, type GroupedConv2DArgs } from './layers/grouped-conv2d.js';
+export { LocalResponseNormalization, type LocalResponseNormalizationArgs } from './layers/local-response-normalization.js';
+export { BatchRenormalization, type BatchRenormalizationArgs } from './layers/batch-renormalization.js';
+export { MultiHeadSelfAttention, type MultiHeadSelfAttentionArgs } from './layers/multi-head-attention.js';
+export { AttentionPooling, type AttentionPoolingArgs } from './layers/attention-pooling.js';
+export { MixtureOfExperts, type MixtureOfExpertsArgs } from './layers/mixture-of-experts.js';
 export { layerFlops } from './models/flops.js';
 export { summarizeModel, formatSummary, type ModelSummary, type LayerRow } from './models/summary.js';
 

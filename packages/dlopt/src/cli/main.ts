@@ -1,6 +1,8 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { createRequire } from 'node:module';
 import { DloptError, describeError } from '../errors.js';
+// Saved models may use dlopt's own layers: register them before any command loads one.
+import '../layers/all-layers.js';
 import { out } from './console.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { summaryCommand } from './summary-command.js';

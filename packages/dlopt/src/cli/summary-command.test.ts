@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '../backend/backend.js';
+import { saveModel } from '../io/model-files.js';
+import { GroupedConv2D } from '../layers/grouped-conv2d.js';
 import { cifarFixture, tempDir, writeTarGz } from '../test-support/fixtures.js';
 import { runCli } from '../test-support/run-cli.js';
 
@@ -39,6 +43,33 @@ describe('dlopt summary (end to end)', () => {
     assert.equal(s.params, 42442);
     assert.equal(s.flops, 7948584);
     assert.equal(s.layers.length, 6);
+  });
+
+  it('loads a saved model that uses dlopt layers and counts their FLOPs', async () => {
+    await initBackend('native');
+    const input = tfl.input({ shape: [8, 8, 4] });
+    const conv = new GroupedConv2D({ name: 'gconv', filters: 8, kernelSize: 3, groups: 2, padding: 'same' }).apply(input) as tfl.SymbolicTensor;
+    const out = tfl.layers.globalAveragePooling2d({}).apply(conv) as tfl.SymbolicTensor;
+    await saveModel(tfl.model({ inputs: input, outputs: out }), join(dir, 'grouped'));
+    const r = await runCli(['summary', '--model', join(dir, 'grouped'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    const row = s.layers.find((l: { name: string }) => l.name === 'gconv');
+    assert.equal(row.type, 'GroupedConv2D');
+    assert.equal(row.params, 3 * 3 * 2 * 8 + 8);
+    assert.equal(row.flops, 8 * 8 * 8 * (2 * 3 * 3 * 2 + 1));
+    assert.equal(s.flopsComplete, true);
+  });
+
+  it('--all compares every preset', async () => {
+    const r = await runCli(['summary', '--all', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { model: string; params: number; flops: number }[];
+    assert.deepEqual(rows.map((x) => x.model), ['seed-cnn', 'vgg-bn', 'vgg-bn-reduced', 'resnet-small', 'resnet-small-reduced']);
+    assert.equal(rows[0]!.params, 42442);
+    assert.equal(rows[3]!.params, 274042);
+    const text = await runCli(['summary', '--all']);
+    assert.match(text.stdout, /resnet-small\s+274,042\s+82\.31M/);
   });
 
   it('builds a preset for another input shape and class count', async () => {

@@ -58,7 +58,7 @@ describe('model presets', () => {
 
       const model = createClassifier(preset.name, { ...CIFAR, seed: 1 });
       const x = tf.randomNormal([16, 32, 32, 3], 0, 1, 'float32', 1);
-      const y = tf.oneHot(tf.tensor1d([...Array(16).keys()].map((i) => i % 10), 'int32'), 10).toFloat();
+      const y = tf.cast(tf.oneHot(tf.tensor1d([...Array(16).keys()].map((i) => i % 10), 'int32'), 10), 'float32');
       const first = (await model.trainOnBatch(x, y)) as number[];
       for (let i = 0; i < 4; i++) await model.trainOnBatch(x, y);
       const later = (await model.trainOnBatch(x, y)) as number[];

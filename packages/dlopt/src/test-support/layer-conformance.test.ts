@@ -26,11 +26,11 @@ class WrongGradient extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const w = this.kernel.read();
-    const f = tf.customGrad((a, b, save) => {
-      save([a as tf.Tensor2D, b as tf.Tensor2D]);
-      return { value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), gradFunc: (dy, [sa, sb]) => [tf.mul(2, tf.matMul(dy, sb!, false, true)), tf.matMul(sa!, dy, true, false)] };
-    });
-    return f(x, w) as tf.Tensor;
+    const f = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([a, b]);
+      return { value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.mul(2, tf.matMul(dy as tf.Tensor2D, sb as tf.Tensor2D, false, true)), tf.matMul(sa as tf.Tensor2D, dy as tf.Tensor2D, true, false)] };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return (f as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor)(x, w);
   }
 }
 

@@ -97,7 +97,7 @@ export function describeLayerConformance(className: string, cases: LayerCase[]):
         it('gradients match finite differences', { skip: g.skip ?? false }, () => {
           const layer = c.create();
           const inputs = [randomInputs(c, 4)].flat();
-          tf.tidy(() => layer.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: g.training ?? false }));
+          tf.tidy(() => layer.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: g.training ?? false }) as tf.Tensor);
           checkGradients(layer, inputs, { eps: g.eps ?? 1e-2, tolerance: g.tolerance ?? 2e-2, training: g.training ?? false });
           tf.dispose(inputs);
         });

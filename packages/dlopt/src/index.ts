@@ -31,6 +31,7 @@ export { BatchRenormalization, type BatchRenormalizationArgs } from './layers/ba
 export { MultiHeadSelfAttention, type MultiHeadSelfAttentionArgs } from './layers/multi-head-attention.js';
 export { AttentionPooling, type AttentionPoolingArgs } from './layers/attention-pooling.js';
 export { MixtureOfExperts, type MixtureOfExpertsArgs } from './layers/mixture-of-experts.js';
+export { SpatialDropout2D, type SpatialDropout2DArgs } from './layers/spatial-dropout2d.js';
 export { layerFlops } from './models/flops.js';
 export { summarizeModel, formatSummary, type ModelSummary, type LayerRow } from './models/summary.js';
 

@@ -68,6 +68,7 @@ export function trainCommand() {
     .option('--l2 <x>', 'L2 penalty on kernels', nonNegativeNumber)
     .option('--max-norm <x>', 'max-norm constraint on kernels', positiveNumber)
     .option('--dropout <rate>', 'dropout rate where the model has a slot', probability)
+    .option('--spatial-dropout <rate>', 'SpatialDropout2D (whole channels) after each pooling stage (seed-cnn, vgg-bn)', probability)
     .option('--no-checkpoint', 'do not checkpoint each epoch (a killed run cannot be resumed)')
     .addHelpText('after', '\nA config file takes the same settings (and more: see README); flags win over it.')
     .action(async (opts) => {

@@ -36,6 +36,7 @@ export interface TrainFlags {
   l2?: number;
   maxNorm?: number;
   dropout?: number;
+  spatialDropout?: number;
   checkpoint?: boolean;
 }
 
@@ -98,7 +99,7 @@ export function settingsFromFlags(f: TrainFlags): Record<string, unknown> {
     backend: f.backend,
     optimizer: defined(optimizer),
     schedule,
-    regularization: defined({ l1: f.l1, l2: f.l2, maxNorm: f.maxNorm, dropout: f.dropout }),
+    regularization: defined({ l1: f.l1, l2: f.l2, maxNorm: f.maxNorm, dropout: f.dropout, spatialDropout: f.spatialDropout }),
     augment: Object.keys(augment).length > 0 ? augment : undefined,
     labelSmoothing: f.labelSmoothing,
     earlyStopping:

@@ -91,6 +91,8 @@ export const RegularizationSchema = z
     maxNorm: z.number().positive().optional(),
     /** Default: the preset's own (none in seed-cnn and the ResNets, 0.5 before vgg-bn's classifier). */
     dropout: z.number().min(0).lt(1).optional(),
+    /** SpatialDropout2D after each pooling stage (seed-cnn, vgg-bn); 0: none. */
+    spatialDropout: z.number().min(0).lt(1).default(0),
   })
   .strict();
 
@@ -116,7 +118,7 @@ export const TrainConfigSchema = z
     backend: z.string().optional(),
     optimizer: OptimizerSchema.default({ name: 'adam' }),
     schedule: ScheduleSchema.optional(),
-    regularization: RegularizationSchema.default({ l1: 0, l2: 0 }),
+    regularization: RegularizationSchema.default({ l1: 0, l2: 0, spatialDropout: 0 }),
     augment: AugmentSchema.default({}),
     labelSmoothing: z.number().min(0).lt(1).default(0),
     earlyStopping: EarlyStoppingSchema.optional(),

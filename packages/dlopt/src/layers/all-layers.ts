@@ -4,6 +4,7 @@ import { GroupedConv2D } from './grouped-conv2d.js';
 import { LocalResponseNormalization } from './local-response-normalization.js';
 import { MixtureOfExperts } from './mixture-of-experts.js';
 import { MultiHeadSelfAttention } from './multi-head-attention.js';
+import { SpatialDropout2D } from './spatial-dropout2d.js';
 
 /**
  * Every layer class dlopt adds to tfjs-layers. Importing this module
@@ -17,4 +18,5 @@ export const DLOPT_LAYERS = [
   MultiHeadSelfAttention,
   AttentionPooling,
   MixtureOfExperts,
+  SpatialDropout2D,
 ] as const;

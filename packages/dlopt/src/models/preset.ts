@@ -19,6 +19,8 @@ export interface Regularization {
   maxNorm?: number;
   /** Dropout rate where the preset has a dropout slot (0: none). */
   dropout?: number;
+  /** SpatialDropout2D rate after each pooling stage, in presets that have stages (0: none). */
+  spatialDropout?: number;
 }
 
 /** A named model recipe: architecture plus the optimizer settings it is trained with. */

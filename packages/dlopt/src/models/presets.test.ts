@@ -47,6 +47,17 @@ describe('model presets', () => {
     }
   });
 
+  it('spatial dropout adds a SpatialDropout2D after each pooling stage of seed-cnn and vgg-bn, no parameters', () => {
+    for (const [name, stages] of [['seed-cnn', 2], ['vgg-bn', 3]] as const) {
+      const plain = createModel(name, { ...CIFAR, seed: 1 });
+      const model = createModel(name, { ...CIFAR, seed: 1, regularization: { spatialDropout: 0.2 } });
+      const spatial = model.layers.filter((l) => l.getClassName() === 'SpatialDropout2D');
+      assert.equal(spatial.length, stages);
+      spatial.forEach((l) => assert.equal((l.getConfig() as { rate: number }).rate, 0.2));
+      assert.equal(model.countParams(), plain.countParams());
+    }
+  });
+
   for (const preset of PRESETS) {
     it(`${preset.name}: same seed same weights; other shapes build; one training step lowers the loss on a fixed batch`, async () => {
       const a = createModel(preset.name, { ...CIFAR, seed: 3 });
@@ -68,7 +79,18 @@ describe('model presets', () => {
   }
 
   it('presets save and load with tf.loadLayersModel, predicting the same', async () => {
-    for (const preset of PRESETS) {
+    it('spatial dropout adds a SpatialDropout2D after each pooling stage of seed-cnn and vgg-bn, no parameters', () => {
+    for (const [name, stages] of [['seed-cnn', 2], ['vgg-bn', 3]] as const) {
+      const plain = createModel(name, { ...CIFAR, seed: 1 });
+      const model = createModel(name, { ...CIFAR, seed: 1, regularization: { spatialDropout: 0.2 } });
+      const spatial = model.layers.filter((l) => l.getClassName() === 'SpatialDropout2D');
+      assert.equal(spatial.length, stages);
+      spatial.forEach((l) => assert.equal((l.getConfig() as { rate: number }).rate, 0.2));
+      assert.equal(model.countParams(), plain.countParams());
+    }
+  });
+
+  for (const preset of PRESETS) {
       const model = createModel(preset.name, { ...CIFAR, seed: 2 });
       let saved: tf.io.ModelArtifacts | undefined;
       await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));

@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { SpatialDropout2D } from '../layers/spatial-dropout2d.js';
 import { deriveSeed } from '../util/random.js';
 import { kernelOptions } from './regularization.js';
 import type { ModelBuildOptions } from './preset.js';
@@ -22,8 +23,11 @@ export function buildSeedCnn({ inputShape, numClasses, seed, regularization }: M
     tfl.layers.conv2d({ name: 'conv1', inputShape: [...inputShape], filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(0), ...conv }),
   );
   model.add(tfl.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }));
+  const spatial = regularization?.spatialDropout ?? 0;
+  if (spatial > 0) model.add(new SpatialDropout2D({ name: 'spatial_dropout1', rate: spatial, seed: deriveSeed(seed, 10) }));
   model.add(tfl.layers.conv2d({ name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: init(1), ...conv }));
   model.add(tfl.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }));
+  if (spatial > 0) model.add(new SpatialDropout2D({ name: 'spatial_dropout2', rate: spatial, seed: deriveSeed(seed, 11) }));
   model.add(tfl.layers.flatten({ name: 'flatten' }));
   // Not in the article's model: only when dropout is asked for.
   if ((regularization?.dropout ?? 0) > 0) model.add(tfl.layers.dropout({ name: 'dropout', rate: regularization!.dropout! }));

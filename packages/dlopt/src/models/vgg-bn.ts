@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { SpatialDropout2D } from '../layers/spatial-dropout2d.js';
 import { deriveSeed } from '../util/random.js';
 import type { ModelBuildOptions } from './preset.js';
 import { kernelOptions } from './regularization.js';
@@ -61,6 +62,9 @@ export function buildVggBn(build: ModelBuildOptions, options: VggOptions = {}): 
       x = tfl.layers.reLU({ name: `block${stage + 1}_relu${i}` }).apply(x) as Tensor;
     }
     x = tfl.layers.maxPooling2d({ name: `block${stage + 1}_pool`, poolSize: 2 }).apply(x) as Tensor;
+    if ((regularization?.spatialDropout ?? 0) > 0) {
+      x = new SpatialDropout2D({ name: `block${stage + 1}_spatial_dropout`, rate: regularization!.spatialDropout!, seed: deriveSeed(seed, 100 + stage) }).apply(x) as Tensor;
+    }
   });
 
   const dropout = regularization?.dropout ?? (head === 'dense' ? 0.5 : 0);

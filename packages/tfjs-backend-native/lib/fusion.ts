@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import { installBatchNormFusion } from './batch-norm-fusion.js';
 import { BACKEND_NAME } from './register.js';
 import { isPerColumn } from './kernels/kernel.js';
 import { CONV_BACKPROP_FILTER_ACT_KERNEL, CONV_BACKPROP_INPUT_ACT_KERNEL } from './kernels/conv2d.js';
@@ -97,6 +98,7 @@ let installed = false;
 export function installFusedOps(): void {
   if (installed) return;
   installed = true;
+  installBatchNormFusion();
   tf.registerGradient({ kernelName: FUSED_CONV_KERNEL, inputsToSave: ['x', 'filter'], outputsToSave: [true], gradFunc: fusedConvGrad });
 
   const original = tf.fused.conv2d;

@@ -15,6 +15,9 @@ import { avgPool, avgPoolGrad, MAX_POOL_GRAD_RELU_KERNEL, maxPool, maxPoolGrad, 
 import { argMax, reduceKernel, softmax, transpose } from './kernels/reduce.js';
 import { slice, splitV } from './kernels/slice.js';
 import { tile } from './kernels/tile.js';
+import {
+  BATCH_NORM_TRAIN_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL, batchNormTrain, batchNormTrainGrad, CHANNEL_MOMENTS_KERNEL, channelMoments,
+} from './kernels/batch-norm-training.js';
 import { activationGrad, ACTIVATION_GRAD_KERNEL, adam, ADAM_KERNEL } from './kernels/training.js';
 
 export const BACKEND_NAME = 'native';
@@ -63,6 +66,9 @@ export const EXTRA_KERNELS: Readonly<Record<string, NativeKernel>> = {
   [CONV_BACKPROP_INPUT_ACT_KERNEL]: conv2DBackpropInputAct,
   [CONV_BACKPROP_FILTER_ACT_KERNEL]: conv2DBackpropFilterAct,
   [MAX_POOL_GRAD_RELU_KERNEL]: maxPoolGradRelu,
+  [CHANNEL_MOMENTS_KERNEL]: channelMoments,
+  [BATCH_NORM_TRAIN_KERNEL]: batchNormTrain,
+  [BATCH_NORM_TRAIN_GRAD_KERNEL]: batchNormTrainGrad,
 };
 
 let registered = false;

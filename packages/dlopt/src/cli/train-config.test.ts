@@ -86,7 +86,7 @@ describe('dlopt train --config, technique flags and --resume (end to end)', () =
   }
 
   it('a run killed after an epoch resumes to exactly the uninterrupted result', async () => {
-    const args = ['train', ...base(), '--epochs', '3', '--augment', 'flip,crop', '--mixup', '0.3', '--schedule', 'cosine', '--ema', '0.9', '--seed', '7'];
+    const args = ['train', ...base(), '--epochs', '3', '--augment', 'flip,crop', '--mixup', '0.3', '--schedule', 'cosine', '--ema', '0.9', '--dropout', '0.3', '--spatial-dropout', '0.1', '--seed', '7'];
     const whole = join(dir, 'run-whole');
     const cut = join(dir, 'run-cut');
     assert.equal((await runCli([...args, '--out', whole])).code, 0);

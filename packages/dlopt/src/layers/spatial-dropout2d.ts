@@ -7,7 +7,11 @@ import { formatShape, formatValue, optionalInteger, singleShape, singleTensor, t
 export interface SpatialDropout2DArgs extends LayerArgs {
   /** Fraction of channels dropped, in [0, 1). */
   rate: number;
-  /** Seeds the first training call's mask; later calls continue from it. */
+  /**
+   * Seeds the first training call's mask; later calls continue from it.
+   * Without one, masks come from Math.random, which dlopt's training loop
+   * seeds per step (so training stays reproducible and resumable).
+   */
   seed?: number;
 }
 

@@ -24,10 +24,10 @@ export function buildSeedCnn({ inputShape, numClasses, seed, regularization }: M
   );
   model.add(tfl.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }));
   const spatial = regularization?.spatialDropout ?? 0;
-  if (spatial > 0) model.add(new SpatialDropout2D({ name: 'spatial_dropout1', rate: spatial, seed: deriveSeed(seed, 10) }));
+  if (spatial > 0) model.add(new SpatialDropout2D({ name: 'spatial_dropout1', rate: spatial }));
   model.add(tfl.layers.conv2d({ name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: init(1), ...conv }));
   model.add(tfl.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }));
-  if (spatial > 0) model.add(new SpatialDropout2D({ name: 'spatial_dropout2', rate: spatial, seed: deriveSeed(seed, 11) }));
+  if (spatial > 0) model.add(new SpatialDropout2D({ name: 'spatial_dropout2', rate: spatial }));
   model.add(tfl.layers.flatten({ name: 'flatten' }));
   // Not in the article's model: only when dropout is asked for.
   if ((regularization?.dropout ?? 0) > 0) model.add(tfl.layers.dropout({ name: 'dropout', rate: regularization!.dropout! }));

@@ -63,7 +63,7 @@ export function buildVggBn(build: ModelBuildOptions, options: VggOptions = {}): 
     }
     x = tfl.layers.maxPooling2d({ name: `block${stage + 1}_pool`, poolSize: 2 }).apply(x) as Tensor;
     if ((regularization?.spatialDropout ?? 0) > 0) {
-      x = new SpatialDropout2D({ name: `block${stage + 1}_spatial_dropout`, rate: regularization!.spatialDropout!, seed: deriveSeed(seed, 100 + stage) }).apply(x) as Tensor;
+      x = new SpatialDropout2D({ name: `block${stage + 1}_spatial_dropout`, rate: regularization!.spatialDropout! }).apply(x) as Tensor;
     }
   });
 

@@ -8,6 +8,7 @@ import { TrainingDivergedError } from '../errors.js';
 import { Random, deriveSeed } from '../util/random.js';
 import type { Callback, TrainingContext } from './callbacks/callback.js';
 import { evaluateModel } from './evaluate.js';
+import { withSeededMathRandom } from './seeded-randomness.js';
 import { TrainingOptimizer } from './optimizers/training-optimizer.js';
 
 /** One line of metrics.jsonl. */
@@ -96,7 +97,7 @@ export async function fitModel(
       for (const cb of callbacks) cb.onBatchBegin?.(ctx);
       let result: number | number[];
       try {
-        result = await model.trainOnBatch(x, y);
+        result = await withSeededMathRandom(deriveSeed(deriveSeed(options.seed, epoch), b + 1) ^ 0x5eed, () => model.trainOnBatch(x, y));
       } finally {
         tf.dispose([x, y]);
       }

@@ -6,6 +6,8 @@
 //
 //   node --import tsx packages/dlopt/bench/ablation.ts [--data PATH] [--epochs 20]
 //        [--model seed-cnn] [--out runs/ablation] [--only baseline,mixup]
+// or, to compare models instead of techniques (same flags for each):
+//   node --import tsx packages/dlopt/bench/ablation.ts --models seed-cnn,vgg-bn [--flags "--augment flip,crop"]
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -19,6 +21,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'runs/ablation' },
     only: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    models: { type: 'string' },
+    flags: { type: 'string', default: '' },
   },
 });
 
@@ -36,7 +40,10 @@ const VARIANTS: { name: string; label: string; flags: string[] }[] = [
 ];
 
 const only = values.only?.split(',');
-const variants = only ? VARIANTS.filter((v) => only.includes(v.name)) : VARIANTS;
+const extra = values.flags.split(' ').filter(Boolean);
+const variants = values.models
+  ? values.models.split(',').map((m) => ({ name: m, label: m, model: m, flags: extra }))
+  : (only ? VARIANTS.filter((v) => only.includes(v.name)) : VARIANTS).map((v) => ({ ...v, model: values.model, flags: [...v.flags, ...extra] }));
 if (variants.length === 0) throw new Error(`--only: no variant named ${values.only}; choose from ${VARIANTS.map((v) => v.name).join(', ')}`);
 const cli = resolve(import.meta.dirname, '../bin/dlopt.js');
 await mkdir(values.out, { recursive: true });
@@ -50,6 +57,7 @@ function run(args: string[]): Promise<void> {
 
 interface Row {
   name: string;
+  params: number;
   label: string;
   valAccuracy: number;
   valLoss: number;
@@ -61,7 +69,7 @@ interface Row {
 const rows: Row[] = [];
 for (const v of variants) {
   const dir = join(values.out, v.name);
-  const args = ['train', '--model', values.model, '--data', values.data, '--epochs', values.epochs, '--seed', values.seed, '--out', dir, '--no-checkpoint', ...v.flags];
+  const args = ['train', '--model', v.model, '--data', values.data, '--epochs', values.epochs, '--seed', values.seed, '--out', dir, '--no-checkpoint', ...v.flags];
   console.log(`\n== ${v.label}: dlopt ${args.join(' ')}`);
   await run(args);
   const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));
@@ -71,6 +79,7 @@ for (const v of variants) {
     .map((l) => JSON.parse(l) as { val_accuracy: number });
   rows.push({
     name: v.name,
+    params: summary.params,
     label: v.label,
     valAccuracy: summary.final.val.accuracy,
     valLoss: summary.final.val.loss,
@@ -82,13 +91,13 @@ for (const v of variants) {
 }
 
 const lines = [
-  `CIFAR-10 ablation: ${values.model}, ${values.epochs} epochs, batch 64, seed ${values.seed}; validation = last 5,000 training images (held out)`,
+  `CIFAR-10 ${values.models ? 'models' : `ablation: ${values.model}`}, ${values.epochs} epochs, batch 64, seed ${values.seed}${extra.length ? `, ${extra.join(' ')}` : ''}; validation = last 5,000 training images (held out)`,
   '',
-  '| run | val acc (final) | val acc (best epoch) | val loss | train acc (last epoch) | time | train images/s |',
-  '|---|---|---|---|---|---|---|',
+  '| run | params | val acc (final) | val acc (best epoch) | val loss | train acc (last epoch) | time | train images/s |',
+  '|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.label} | ${(r.valAccuracy * 100).toFixed(2)}% | ${(r.bestValAccuracy * 100).toFixed(2)}% | ${r.valLoss.toFixed(4)} | ${(r.trainAccuracy * 100).toFixed(2)}% | ${formatTime(r.seconds)} | ${r.imagesPerS.toFixed(0)} |`,
+      `| ${r.label} | ${r.params.toLocaleString('en-US')} | ${(r.valAccuracy * 100).toFixed(2)}% | ${(r.bestValAccuracy * 100).toFixed(2)}% | ${r.valLoss.toFixed(4)} | ${(r.trainAccuracy * 100).toFixed(2)}% | ${formatTime(r.seconds)} | ${r.imagesPerS.toFixed(0)} |`,
   ),
 ];
 console.log(`\n${lines.join('\n')}`);

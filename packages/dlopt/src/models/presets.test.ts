@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../backend/backend.js';
+import { reloadThroughJson } from '../test-support/layer-conformance.js';
 import { createClassifier } from '../train/compile.js';
 import { PRESETS, createModel } from './presets.js';
 import { summarizeModel } from './summary.js';
@@ -79,22 +79,9 @@ describe('model presets', () => {
   }
 
   it('presets save and load with tf.loadLayersModel, predicting the same', async () => {
-    it('spatial dropout adds a SpatialDropout2D after each pooling stage of seed-cnn and vgg-bn, no parameters', () => {
-    for (const [name, stages] of [['seed-cnn', 2], ['vgg-bn', 3]] as const) {
-      const plain = createModel(name, { ...CIFAR, seed: 1 });
-      const model = createModel(name, { ...CIFAR, seed: 1, regularization: { spatialDropout: 0.2 } });
-      const spatial = model.layers.filter((l) => l.getClassName() === 'SpatialDropout2D');
-      assert.equal(spatial.length, stages);
-      spatial.forEach((l) => assert.equal((l.getConfig() as { rate: number }).rate, 0.2));
-      assert.equal(model.countParams(), plain.countParams());
-    }
-  });
-
-  for (const preset of PRESETS) {
+    for (const preset of PRESETS) {
       const model = createModel(preset.name, { ...CIFAR, seed: 2 });
-      let saved: tf.io.ModelArtifacts | undefined;
-      await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-      const loaded = await tfl.loadLayersModel(tf.io.fromMemory({ ...saved!, modelTopology: JSON.parse(JSON.stringify(saved!.modelTopology)) }));
+      const { loaded } = await reloadThroughJson(model);
       const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 4);
       const p = (model.predict(x) as tf.Tensor).dataSync();
       const q = (loaded.predict(x) as tf.Tensor).dataSync();

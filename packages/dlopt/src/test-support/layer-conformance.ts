@@ -76,16 +76,8 @@ export function describeLayerConformance(className: string, cases: LayerCase[]):
           const ins = shapes.map((s) => tfl.input({ shape: s }));
           const out = c.create().apply(ins.length === 1 ? ins[0]! : ins) as tfl.SymbolicTensor;
           const model = tfl.model({ inputs: ins, outputs: out });
-          let saved: tf.io.ModelArtifacts | undefined;
-          await model.save(
-            tf.io.withSaveHandler(async (artifacts) => {
-              saved = artifacts;
-              return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-            }),
-          );
-          const topology = JSON.parse(JSON.stringify(saved!.modelTopology));
+          const { loaded, topology } = await reloadThroughJson(model);
           assert.ok(JSON.stringify(topology).includes(`"class_name":"${className}"`), 'model.json names the layer class');
-          const loaded = await tfl.loadLayersModel(tf.io.fromMemory({ ...saved!, modelTopology: topology }));
           const inputs = randomInputs(c, 3);
           const a = model.predict(inputs) as tf.Tensor;
           const b = loaded.predict(inputs) as tf.Tensor;
@@ -104,6 +96,22 @@ export function describeLayerConformance(className: string, cases: LayerCase[]):
       });
     }
   });
+}
+
+/**
+ * What a browser does with a saved model: model.save's artifacts, the
+ * topology through JSON text, then tf.loadLayersModel.
+ */
+export async function reloadThroughJson(model: tfl.LayersModel): Promise<{ loaded: tfl.LayersModel; topology: unknown }> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const topology = JSON.parse(JSON.stringify(saved!.modelTopology));
+  return { loaded: await tfl.loadLayersModel(tf.io.fromMemory({ ...saved!, modelTopology: topology })), topology };
 }
 
 function withBatch(c: LayerCase): tfl.Shape | tfl.Shape[] {

@@ -35,6 +35,10 @@ export interface NativeAddon {
   /** Independent FMAs on every pool thread; returns the FLOPs done (benchmarks time it). */
   fmaPeak(iters: number): number;
   gatherU8(src: Uint8Array, index: Uint32Array, size: number, scale: number, dst: Float32Array): void;
+  /** Per channel of [rows, c]: s1 = Σ a, s2 = Σ (a − ca)(b − cb) (b null: b = a, cb = ca; a null centre is 0). */
+  bnSums(a: Float32Array, ca: Float32Array | null, b: Float32Array | null, cb: Float32Array | null, s1: Float32Array, s2: Float32Array, rows: number, c: number): void;
+  /** out = p·dy + q·x + r per channel of [rows, c]. */
+  bnAffine2(dy: Float32Array, x: Float32Array, p: Float32Array, q: Float32Array, r: Float32Array, out: Float32Array, rows: number, c: number): void;
   actGrad(act: number, alpha: number, dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array | null, rows: number, c: number): void;
 }
 

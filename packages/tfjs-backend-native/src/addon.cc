@@ -469,6 +469,36 @@ void ActGrad(const Napi::CallbackInfo& info) {
   kernels().act_grad((int32_t)act, alpha, dy.data, y.data, dx.data, db.data, rows, c);
 }
 
+// bnSums(a, ca|null, b|null, cb|null, s1, s2, rows, c)
+void BnSums(const Napi::CallbackInfo& info) {
+  F32 a, ca, b, cb, s1, s2;
+  if (!f32(info, 0, &a) || !f32(info, 1, &ca, true) || !f32(info, 2, &b, true) || !f32(info, 3, &cb, true) ||
+      !f32(info, 4, &s1) || !f32(info, 5, &s2))
+    return;
+  const i64 rows = num(info, 6), c = num(info, 7);
+  if (rows < 0 || c < 1) return (void)fail(info, "bnSums: bad size");
+  if (!need(info, a, rows * c, "bnSums: a") || (b.data && !need(info, b, rows * c, "bnSums: b")) ||
+      (ca.data && !need(info, ca, c, "bnSums: ca")) || (cb.data && !need(info, cb, c, "bnSums: cb")) ||
+      !need(info, s1, c, "bnSums: s1") || !need(info, s2, c, "bnSums: s2"))
+    return;
+  CallScope scope;
+  kernels().bn_sums(a.data, ca.data, b.data, cb.data, s1.data, s2.data, rows, c);
+}
+
+// bnAffine2(dy, x, p, q, r, out, rows, c)
+void BnAffine2(const Napi::CallbackInfo& info) {
+  F32 dy, x, p, q, r, out;
+  if (!f32(info, 0, &dy) || !f32(info, 1, &x) || !f32(info, 2, &p) || !f32(info, 3, &q) || !f32(info, 4, &r) || !f32(info, 5, &out))
+    return;
+  const i64 rows = num(info, 6), c = num(info, 7);
+  if (rows < 0 || c < 1) return (void)fail(info, "bnAffine2: bad size");
+  if (!need(info, dy, rows * c, "bnAffine2: dy") || !need(info, x, rows * c, "bnAffine2: x") || !need(info, out, rows * c, "bnAffine2: out") ||
+      !need(info, p, c, "bnAffine2: p") || !need(info, q, c, "bnAffine2: q") || !need(info, r, c, "bnAffine2: r"))
+    return;
+  CallScope scope;
+  kernels().bn_affine2(dy.data, x.data, p.data, q.data, r.data, out.data, rows, c);
+}
+
 // fmaPeak(iters) → FLOPs done by every pool thread (time it from JavaScript).
 Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
   const i64 iters = num(info, 0);
@@ -522,6 +552,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("actGrad", Napi::Function::New(env, ActGrad));
+  exports.Set("bnSums", Napi::Function::New(env, BnSums));
+  exports.Set("bnAffine2", Napi::Function::New(env, BnAffine2));
   exports.Set("gatherU8", Napi::Function::New(env, GatherU8));
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   return exports;

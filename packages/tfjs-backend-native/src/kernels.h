@@ -131,6 +131,10 @@ struct KernelTable {
   // Gradient through a fused activation: dx = dy * act'(y) for rows x C values,
   // and, when dbias is not null, dbias[c] = sum over rows of dx.
   void (*act_grad)(int32_t act, float alpha, const float* dy, const float* y, float* dx, float* dbias, i64 rows, i64 c);
+  // Batch-norm training over [rows][c]: s1 = sum of a, s2 = sum of (a - ca)(b - cb) per channel
+  // (b null: b = a, cb = ca; a null centre is 0); and out = p*dy + q*x + r per channel.
+  void (*bn_sums)(const float* a, const float* ca, const float* b, const float* cb, float* s1, float* s2, i64 rows, i64 c);
+  void (*bn_affine2)(const float* dy, const float* x, const float* p, const float* q, const float* r, float* out, i64 rows, i64 c);
   // Runs `iters` rounds of independent vector FMAs on every pool thread; returns the FLOPs done.
   // Benchmarks divide by the time taken: the machine's FMA peak, measured next to the kernels.
   double (*fma_peak)(i64 iters);

@@ -1,5 +1,4 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import type { NativeAddon } from '../addon.js';
 import { f32, type NativeKernel } from './kernel.js';
 
 /** Kernel names of batch norm's training path (see batch-norm-fusion.ts): no cpu equivalents. */
@@ -14,30 +13,11 @@ export interface BatchNormTrainAttrs {
   varianceEpsilon: number;
 }
 
-// Addon op codes (src/kernels.h): reduce kind 0 sums; binary ops.
-const SUM = 0;
-const ADD = 0;
-const MULTIPLY = 2;
-const SQUARED_DIFFERENCE = 7;
-
-/** Elementwise a ∘ b over [rows, c], b either the same shape or one row (a per-channel vector). */
-function rowsOp(addon: NativeAddon, op: number, a: Float32Array, b: Float32Array, out: Float32Array, rows: number, c: number): void {
-  const perChannel = b.length === c && a.length !== c;
-  addon.binary(op, a, b, out, Int32Array.from([rows, c]), Int32Array.from([c, 1]), Int32Array.from(perChannel ? [0, 1] : [c, 1]));
-}
-
-/** Sum of every channel over the rows of a [rows, c] array. */
-function channelSums(addon: NativeAddon, x: Float32Array, rows: number, c: number): Float32Array {
-  const out = new Float32Array(c);
-  addon.reduce(SUM, x, out, 1, rows, c);
-  return out;
-}
-
 /**
  * Mean and (biased) variance of every channel (the last axis) over all other
  * axes: inputs {x}, outputs [mean, variance]. The variance is the mean of
- * squared differences from the mean (two passes), not E[x²] − E[x]², which
- * cancels badly when the mean is large.
+ * squared differences from the mean (a second pass), not E[x²] − E[x]²,
+ * which cancels badly when the mean is large.
  */
 export const channelMoments: NativeKernel = ({ args, backend, addon }) => {
   const { x } = args.inputs as { x: TensorInfo };
@@ -45,11 +25,11 @@ export const channelMoments: NativeKernel = ({ args, backend, addon }) => {
   const values = f32(backend, x);
   const rows = values.length / c;
   const mean = backend.makeOutputFloat32([c]);
-  mean.values.set(channelSums(addon, values, rows, c).map((s) => s / rows));
-  const squares = new Float32Array(values.length);
-  rowsOp(addon, SQUARED_DIFFERENCE, values, mean.values, squares, rows, c);
   const variance = backend.makeOutputFloat32([c]);
-  variance.values.set(channelSums(addon, squares, rows, c).map((s) => s / rows));
+  addon.bnSums(values, null, null, null, mean.values, variance.values, rows, c);
+  for (let k = 0; k < c; k++) mean.values[k]! /= rows;
+  addon.bnSums(values, mean.values, null, null, new Float32Array(c), variance.values, rows, c);
+  for (let k = 0; k < c; k++) variance.values[k]! /= rows;
   return [mean.info, variance.info];
 };
 
@@ -70,9 +50,9 @@ export const batchNormTrain: NativeKernel = ({ args, backend, addon }) => {
  * The whole training-mode batch-norm gradient, through the batch mean and
  * variance as well: inputs {dy, x, scale}, outputs [dx, dScale, dOffset].
  * With s = 1/√(σ² + ε), x̂ = (x − μ)·s and M values per channel:
- *   dOffset = Σ dy,  dScale = Σ dy·x̂ = s·(Σ dy·x − μ·Σ dy),
+ *   dOffset = Σ dy,  dScale = Σ dy·x̂ = s·Σ dy·(x − μ),
  *   dx = γ·s·(dy − dOffset/M − x̂·dScale/M) = p·dy + q·x + r per channel.
- * Six threaded passes where tfjs's composed gradient (through moments,
+ * Two threaded passes where tfjs's composed gradient (through moments,
  * batchNorm, Tile and broadcasting) takes about twenty.
  */
 export const batchNormTrainGrad: NativeKernel = ({ args, backend, addon }) => {
@@ -82,31 +62,24 @@ export const batchNormTrainGrad: NativeKernel = ({ args, backend, addon }) => {
   const xs = f32(backend, x!);
   const dys = f32(backend, dy!);
   const rows = xs.length / c;
-  const sumDy = channelSums(addon, dys, rows, c);
-  const temp = new Float32Array(xs.length);
-  rowsOp(addon, MULTIPLY, dys, xs, temp, rows, c);
-  const sumDyX = channelSums(addon, temp, rows, c);
-
   const dScale = backend.makeOutputFloat32([c]);
   const dOffset = backend.makeOutputFloat32([c]);
+  // dOffset = Σ dy and Σ dy·(x − μ) in one pass.
+  addon.bnSums(dys, null, xs, mean, dOffset.values, dScale.values, rows, c);
   const g = f32(backend, scale!);
   const p = new Float32Array(c);
   const q = new Float32Array(c);
   const r = new Float32Array(c);
   for (let k = 0; k < c; k++) {
     const s = 1 / Math.sqrt(variance[k]! + varianceEpsilon);
-    const dS = s * (sumDyX[k]! - mean[k]! * sumDy[k]!);
+    const dS = s * dScale.values[k]!;
     dScale.values[k] = dS;
-    dOffset.values[k] = sumDy[k]!;
     const gs = g[k]! * s;
     p[k] = gs;
     q[k] = (-gs * s * dS) / rows;
-    r[k] = (-gs * sumDy[k]!) / rows - q[k]! * mean[k]!;
+    r[k] = (-gs * dOffset.values[k]!) / rows - q[k]! * mean[k]!;
   }
-  // q·x + r through the batch-norm kernel (mean 0, variance 1, ε 0: an exact affine map), then + p·dy.
   const dx = backend.makeOutputFloat32(x!.shape);
-  addon.batchNorm(xs, new Float32Array(c), new Float32Array(c).fill(1), r, q, 0, dx.values, rows, c);
-  rowsOp(addon, MULTIPLY, dys, p, temp, rows, c);
-  rowsOp(addon, ADD, temp, dx.values, dx.values, rows, c);
+  addon.bnAffine2(dys, xs, p, q, r, dx.values, rows, c);
   return [dx.info, dScale.info, dOffset.info];
 };

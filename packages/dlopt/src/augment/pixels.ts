@@ -23,20 +23,35 @@ export function warpAffine(
   m: readonly [number, number, number, number, number, number],
   fill = 0,
 ): void {
+  const [m0, m1, m2, m3, m4, m5] = m;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const sx = m[0] * x + m[1] * y + m[2];
-      const sy = m[3] * x + m[4] * y + m[5];
+      const sx = m0 * x + m1 * y + m2;
+      const sy = m3 * x + m4 * y + m5;
       const out = (y * width + x) * channels;
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
+      // The four neighbours' offsets, or -1 outside the image (read as `fill`): computed once per pixel, not per channel.
+      const inX0 = x0 >= 0 && x0 < width;
+      const inX1 = x0 + 1 >= 0 && x0 + 1 < width;
+      const inY0 = y0 >= 0 && y0 < height;
+      const inY1 = y0 + 1 >= 0 && y0 + 1 < height;
+      const o00 = inY0 && inX0 ? (y0 * width + x0) * channels : -1;
+      const o01 = inY0 && inX1 ? (y0 * width + x0 + 1) * channels : -1;
+      const o10 = inY1 && inX0 ? ((y0 + 1) * width + x0) * channels : -1;
+      const o11 = inY1 && inX1 ? ((y0 + 1) * width + x0 + 1) * channels : -1;
+      const w00 = (1 - fy) * (1 - fx);
+      const w01 = (1 - fy) * fx;
+      const w10 = fy * (1 - fx);
+      const w11 = fy * fx;
       for (let c = 0; c < channels; c++) {
-        const at = (yy: number, xx: number) =>
-          yy >= 0 && yy < height && xx >= 0 && xx < width ? src[(yy * width + xx) * channels + c]! : fill;
         const v =
-          (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+          w00 * (o00 < 0 ? fill : src[o00 + c]!) +
+          w01 * (o01 < 0 ? fill : src[o01 + c]!) +
+          w10 * (o10 < 0 ? fill : src[o10 + c]!) +
+          w11 * (o11 < 0 ? fill : src[o11 + c]!);
         dst[out + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
       }
     }

@@ -7,7 +7,7 @@
 //   node --import tsx packages/dlopt/bench/ablation.ts [--data PATH] [--epochs 20]
 //        [--model seed-cnn] [--out runs/ablation] [--only baseline,mixup]
 // or, to compare models instead of techniques (same flags for each):
-//   node --import tsx packages/dlopt/bench/ablation.ts --models seed-cnn,vgg-bn [--flags "--augment flip,crop"]
+//   node --import tsx packages/dlopt/bench/ablation.ts --models seed-cnn,vgg-bn [--flags="--augment flip,crop"]
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -69,3 +69,25 @@ export { parseTrainConfig, readConfigFile, mergeSettings } from './config/load-c
 export { buildAugmentation } from './config/build-augment.js';
 export { runTraining, type TrainingRunOptions, type TrainingRunResult, type TrainingSetup } from './runner/run-training.js';
 export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './train/checkpoint.js';
+
+export { createStudy, loadStudy, Study, type Objective, type OptimizeOptions, type CreateStudyOptions, type LoadStudyOptions, type StudyCallback } from './tune/study.js';
+export { Trial, type SuggestNumberOptions } from './tune/trial.js';
+export { TrialPruned } from './tune/trial-pruned.js';
+export type { Distribution, FloatDistribution, IntDistribution, CategoricalDistribution, ParamValue } from './tune/distributions.js';
+export type { FrozenTrial, TrialState, Direction } from './tune/trial-state.js';
+export type { Sampler, SamplingContext } from './tune/samplers/sampler.js';
+export { RandomSampler } from './tune/samplers/random-sampler.js';
+export { GridSampler } from './tune/samplers/grid-sampler.js';
+export { TPESampler } from './tune/samplers/tpe-sampler.js';
+export { GPSampler } from './tune/samplers/gp-sampler.js';
+export { EvolutionSampler } from './tune/samplers/evolution-sampler.js';
+export type { Pruner, PruningContext } from './tune/pruners/pruner.js';
+export { NopPruner } from './tune/pruners/nop-pruner.js';
+export { MedianPruner } from './tune/pruners/median-pruner.js';
+export { PercentilePruner } from './tune/pruners/percentile-pruner.js';
+export { SuccessiveHalvingPruner } from './tune/pruners/successive-halving-pruner.js';
+export { HyperbandPruner, hyperbandBracket } from './tune/pruners/hyperband-pruner.js';
+export { ThresholdPruner } from './tune/pruners/threshold-pruner.js';
+export { PatientPruner } from './tune/pruners/patient-pruner.js';
+export type { StudyStorage, StudyRecord, NewTrial } from './tune/storages/storage.js';
+export { InMemoryStorage } from './tune/storages/in-memory-storage.js';

@@ -91,3 +91,6 @@ export { ThresholdPruner } from './tune/pruners/threshold-pruner.js';
 export { PatientPruner } from './tune/pruners/patient-pruner.js';
 export type { StudyStorage, StudyRecord, NewTrial } from './tune/storages/storage.js';
 export { InMemoryStorage } from './tune/storages/in-memory-storage.js';
+export { SqliteStorage } from './tune/storages/sqlite-storage.js';
+export { PostgresStorage } from './tune/storages/postgres-storage.js';
+export { openStorage } from './tune/storages/open-storage.js';

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RecordingPruner, UniformTestSampler, sleep } from '../test-support/tune-fixtures.js';
@@ -46,9 +49,21 @@ describe('createStudy / loadStudy', () => {
     await assert.rejects(loadStudy({ storage, name: 'nope' }), /no study named 'nope' in this storage \(it has 's'\)/);
   });
 
-  it("accepts 'memory' and says SQL storages come later", async () => {
+  it("accepts 'memory' and storage URLs; an unknown URL scheme is a usage error", async () => {
     assert.equal((await createStudy({ storage: 'memory' })).trials.length, 0);
-    await assert.rejects(createStudy({ storage: 'sqlite:study.db' }), (e: unknown) => e instanceof UsageError && /sqlite:study.db/.test(e.message) && /come later/.test(e.message));
+    await assert.rejects(createStudy({ storage: 'mysql://x/y' }), (e: unknown) => e instanceof UsageError && /mysql:\/\/x\/y/.test(e.message));
+    const dir = await mkdtemp(join(tmpdir(), 'dlopt-study-'));
+    try {
+      const url = `sqlite:${join(dir, 'study.db')}`;
+      const a = await createStudy({ storage: url, name: 's', sampler: new RandomSampler({ seed: 1 }) });
+      await a.optimize((t) => t.suggestFloat('x', 0, 1), { nTrials: 3 });
+      await a.close();
+      const b = await createStudy({ storage: url, name: 's', loadIfExists: true });
+      assert.equal((await b.getTrials()).length, 3);
+      await b.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     await assert.rejects(createStudy({ direction: 'up' as 'minimize' }), UsageError);
     await assert.rejects(createStudy({ sampler: {} as Sampler }), /sampler must be a Sampler/);
   });

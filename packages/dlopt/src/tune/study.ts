@@ -5,6 +5,7 @@ import type { Pruner } from './pruners/pruner.js';
 import { RandomSampler } from './samplers/random-sampler.js';
 import type { Sampler } from './samplers/sampler.js';
 import { InMemoryStorage } from './storages/in-memory-storage.js';
+import { openStorage } from './storages/open-storage.js';
 import type { StudyStorage } from './storages/storage.js';
 import { Trial, type TrialHost } from './trial.js';
 import { TrialPruned } from './trial-pruned.js';
@@ -45,7 +46,7 @@ export interface CreateStudyOptions {
   /** Default: a RandomSampler with a random seed. */
   sampler?: Sampler;
   pruner?: Pruner;
-  /** A storage object, or 'memory' (default: a new in-memory storage). SQLite and PostgreSQL URLs come later. */
+  /** A storage object or URL: 'memory' (the default), 'sqlite:PATH', 'postgresql://user@host/db'. */
   storage?: StudyStorage | string;
   /** Default: a unique generated name. */
   name?: string;
@@ -66,7 +67,7 @@ export async function createStudy(options: CreateStudyOptions = {}): Promise<Stu
     throw new UsageError('a study name must be a non-empty string');
   }
   const name = options.name ?? `study-${globalThis.crypto.randomUUID()}`;
-  const { storage, owned } = openStorage(options.storage);
+  const { storage, owned } = await resolveStorage(options.storage);
   const loadIfExists = options.loadIfExists ?? false;
   const direction = options.direction ?? (loadIfExists ? (await storage.getStudy(name))?.direction : undefined) ?? 'minimize';
   const record = await storage.createStudy(name, direction, { loadIfExists });
@@ -77,7 +78,7 @@ export async function createStudy(options: CreateStudyOptions = {}): Promise<Stu
 
 /** An existing study (with its own direction), e.g. to show it or to join it as another worker. */
 export async function loadStudy(options: LoadStudyOptions): Promise<Study> {
-  const { storage, owned } = openStorage(options.storage);
+  const { storage, owned } = await resolveStorage(options.storage);
   const record = await storage.getStudy(options.name);
   if (!record) {
     const names = (await storage.listStudies()).map((s) => s.name);
@@ -397,11 +398,9 @@ export class Study {
   }
 }
 
-function openStorage(storage: StudyStorage | string | undefined): { storage: StudyStorage; owned: boolean } {
-  if (storage === undefined || storage === 'memory') return { storage: new InMemoryStorage(), owned: true };
-  if (typeof storage === 'string') {
-    throw new UsageError(`storage '${storage}' is not supported yet: use 'memory' or a storage object (sqlite: and postgresql:// URLs come later)`);
-  }
+async function resolveStorage(storage: StudyStorage | string | undefined): Promise<{ storage: StudyStorage; owned: boolean }> {
+  if (storage === undefined) return { storage: new InMemoryStorage(), owned: true };
+  if (typeof storage === 'string') return { storage: await openStorage(storage), owned: true };
   if (storage === null || typeof storage !== 'object' || typeof storage.createTrial !== 'function') {
     throw new UsageError('storage must be a StudyStorage object or a URL string');
   }

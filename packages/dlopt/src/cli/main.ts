@@ -5,8 +5,10 @@ import { DloptError, describeError } from '../errors.js';
 import '../layers/all-layers.js';
 import { out } from './console.js';
 import { evaluateCommand } from './evaluate-command.js';
+import { studyCommand } from './study-command.js';
 import { summaryCommand } from './summary-command.js';
 import { trainCommand } from './train-command.js';
+import { tuneCommand } from './tune-command.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -19,7 +21,16 @@ export function buildProgram() {
     .exitOverride()
     .addCommand(trainCommand().exitOverride().showHelpAfterError(hint))
     .addCommand(evaluateCommand().exitOverride().showHelpAfterError(hint))
-    .addCommand(summaryCommand().exitOverride().showHelpAfterError(hint));
+    .addCommand(summaryCommand().exitOverride().showHelpAfterError(hint))
+    .addCommand(tuneCommand().exitOverride().showHelpAfterError(hint))
+    .addCommand(withSubcommands(studyCommand(), hint));
+}
+
+/** Exit override and help-after-error on a command and each of its subcommands. */
+function withSubcommands<T extends Command>(command: T, hint: string): T {
+  command.exitOverride().showHelpAfterError(hint);
+  for (const sub of command.commands) sub.exitOverride().showHelpAfterError(hint);
+  return command;
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 usage error. */

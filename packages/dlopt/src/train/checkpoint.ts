@@ -54,11 +54,18 @@ export async function saveCheckpoint(
   await mkdir(next, { recursive: true });
   await saveModel(model, next);
   const optimizerWeights = await optimizer.getWeights();
+  let written: StateFile['optimizer'];
+  try {
+    written = await writeTensors(join(next, 'optimizer.bin'), optimizerWeights);
+  } finally {
+    // getWeights returns the optimizer's own variables plus a fresh iteration-count scalar: free only the latter.
+    tf.dispose(optimizerWeights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+  }
   const state: StateFile = {
     epoch: ctx.epoch,
     step: ctx.step,
     history,
-    optimizer: await writeTensors(join(next, 'optimizer.bin'), optimizerWeights),
+    optimizer: written,
     ...(optimizer instanceof TrainingOptimizer && { optimizerExact: optimizer.exactState() }),
     callbacks: {},
   };

@@ -4,12 +4,12 @@
 // (values outside it dropped), then sampleIndependent for every parameter it left, each call with
 // the study's (seed, trial number, stream) random stream — with no study or storage in between,
 // so the times are the samplers' own.
-import { contains, intersectionSearchSpace, trialRandom } from '../src/tune/distribution-utils.js';
+import { proposeTrial } from '../src/test-support/sequential-study.js';
 import type { Distribution, ParamValue } from '../src/tune/distributions.js';
 import { EvolutionSampler } from '../src/tune/samplers/evolution-sampler.js';
 import { GPSampler } from '../src/tune/samplers/gp-sampler.js';
 import { RandomSampler } from '../src/tune/samplers/random-sampler.js';
-import type { Sampler, SamplingContext } from '../src/tune/samplers/sampler.js';
+import type { Sampler } from '../src/tune/samplers/sampler.js';
 import { TPESampler } from '../src/tune/samplers/tpe-sampler.js';
 import type { FrozenTrial } from '../src/tune/trial-state.js';
 
@@ -118,42 +118,13 @@ export const SAMPLERS: Record<string, SamplerSpec> = {
   },
 };
 
-/** The parameters of trial `number` given the trials before it, as a study would suggest them. */
-export function propose(sampler: Sampler, others: readonly FrozenTrial[], number: number, space: Record<string, Distribution>): FrozenTrial {
-  const current: FrozenTrial = {
-    id: number,
-    number,
-    state: 'RUNNING',
-    value: null,
-    params: {},
-    distributions: {},
-    intermediate: {},
-    userAttrs: {},
-    systemAttrs: {},
-    startedAt: null,
-    completedAt: null,
-  };
-  const ctx = (stream: string): SamplingContext => ({ direction: 'minimize', trials: others, trial: current, rng: trialRandom(sampler.seed, number, stream) });
-  const relativeSpace = sampler.sampleRelative ? intersectionSearchSpace(others) : {};
-  const proposal = sampler.sampleRelative && Object.keys(relativeSpace).length > 0 ? sampler.sampleRelative(ctx('#relative'), relativeSpace) : {};
-  for (const [name, distribution] of Object.entries(space)) {
-    const relative = proposal[name];
-    current.params[name] =
-      relative !== undefined && relativeSpace[name] !== undefined && contains(relativeSpace[name], relative)
-        ? relative
-        : sampler.sampleIndependent(ctx(name), name, distribution);
-    current.distributions[name] = distribution;
-  }
-  return current;
-}
-
 /** One study, sequentially: the completed trials in order and the sampler's wall time per trial (ms). */
 export function runStudy(sampler: Sampler, fn: TestFunction, nTrials: number, history: readonly FrozenTrial[] = []): { trials: FrozenTrial[]; ms: number[] } {
   const trials: FrozenTrial[] = [...history];
   const ms: number[] = [];
   for (let i = 0; i < nTrials; i++) {
     const start = performance.now();
-    const current = propose(sampler, trials.slice(), trials.length, fn.space);
+    const current = proposeTrial(sampler, trials.slice(), trials.length, fn.space);
     ms.push(performance.now() - start);
     trials.push({ ...current, state: 'COMPLETE', value: fn.f(current.params) });
   }

@@ -4,7 +4,7 @@
 // Rosenbrock-4 ([-5, 10]^4), and each sampler's milliseconds per proposal with 100 and 1,000
 // completed trials behind it (GP only at 100: its fit is O(n³)).
 //
-// Trials run one after another through the study's sampling path (bench/tune-functions.ts),
+// Trials run one after another through the study's sampling path (test-support/sequential-study.ts),
 // seeds 0..N−1, each seed its own sampler. The cost table times single proposals on a history of
 // random trials (what a sampler costs depends on how many trials it reads, not how good they
 // are): `--reps` warm-up proposals, then the mean of `--reps` timed ones, wall and CPU time.
@@ -15,7 +15,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
-import { cpuMs, fmt, FUNCTIONS, median, MIXED, propose, runStudy, SAMPLERS, type TestFunction } from './tune-functions.js';
+import { cpuMs, fmt, FUNCTIONS, median, MIXED, runStudy, SAMPLERS, type TestFunction } from './tune-functions.js';
+import { proposeTrial } from '../src/test-support/sequential-study.js';
 import { RandomSampler } from '../src/tune/samplers/random-sampler.js';
 
 const { values } = parseArgs({
@@ -115,10 +116,10 @@ if (!values['no-cost']) {
       for (const n of spec.costAt) {
         const trials = history(fn, n);
         const sampler = spec.make(2);
-        for (let i = 0; i < reps; i++) propose(sampler, trials, n + i, fn.space);
+        for (let i = 0; i < reps; i++) proposeTrial(sampler, trials, n + i, fn.space);
         const wall0 = performance.now();
         const cpu0 = cpuMs();
-        for (let i = 0; i < reps; i++) propose(sampler, trials, n + reps + i, fn.space);
+        for (let i = 0; i < reps; i++) proposeTrial(sampler, trials, n + reps + i, fn.space);
         costs.push({ sampler: spec.label, space: fn.name, completed: n, wallMs: (performance.now() - wall0) / reps, cpuMs: (cpuMs() - cpu0) / reps });
       }
     }

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { describeSamplerConformance } from '../../test-support/sampler-conformance.js';
+import { runSequentialStudy } from '../../test-support/sequential-study.js';
 import { Random } from '../../util/random.js';
-import { contains, intersectionSearchSpace, trialRandom } from '../distribution-utils.js';
+import { contains } from '../distribution-utils.js';
 import type { Distribution, ParamValue } from '../distributions.js';
 import { createStudy } from '../study.js';
 import type { Direction, FrozenTrial, TrialState } from '../trial-state.js';
 import { EvolutionSampler, tournament } from './evolution-sampler.js';
 import { UnitSpace } from './gp-sampler.js';
 import { RandomSampler } from './random-sampler.js';
-import type { Sampler } from './sampler.js';
 
 function trial(number: number, params: Record<string, ParamValue>, space: Record<string, Distribution>, value: number | null, state: TrialState = 'COMPLETE'): FrozenTrial {
   const distributions: Record<string, Distribution> = {};
@@ -18,25 +18,6 @@ function trial(number: number, params: Record<string, ParamValue>, space: Record
   return { id: number, number, state, value, params, distributions, intermediate: {}, userAttrs: {}, systemAttrs: {}, startedAt: null, completedAt: null };
 }
 
-/** A sequential study in miniature: the relative proposal first, sampleIndependent for the rest (as Trial does). */
-function runStudy(sampler: Sampler, space: Record<string, Distribution>, objective: (p: Record<string, ParamValue>) => number, nTrials: number, direction: Direction = 'minimize'): FrozenTrial[] {
-  const trials: FrozenTrial[] = [];
-  for (let number = 0; number < nTrials; number++) {
-    const current = trial(number, {}, space, null, 'RUNNING');
-    const others = trials.slice();
-    const relativeSpace = intersectionSearchSpace(others);
-    const ctx = (stream: string) => ({ direction, trials: others, trial: current, rng: trialRandom(sampler.seed, number, stream) });
-    const proposal = sampler.sampleRelative && Object.keys(relativeSpace).length > 0 ? sampler.sampleRelative(ctx('#relative'), relativeSpace) : {};
-    for (const [name, distribution] of Object.entries(space)) {
-      const value = proposal[name] ?? sampler.sampleIndependent(ctx(name), name, distribution);
-      assert.ok(contains(distribution, value), `${name} = ${String(value)} outside the distribution`);
-      current.params[name] = value;
-      current.distributions[name] = distribution;
-    }
-    trials.push({ ...current, state: 'COMPLETE', value: objective(current.params) });
-  }
-  return trials;
-}
 
 const mixedSpace: Record<string, Distribution> = {
   lr: { type: 'float', low: 1e-4, high: 1e-1, log: true },
@@ -176,8 +157,8 @@ describe('EvolutionSampler', () => {
     const trials = randomPopulation(9, 7);
     assert.deepEqual(sampler.sampleRelative(context(trials, 9, 4), mixedSpace), sampler.sampleRelative(context(trials, 9, 4), mixedSpace));
     const objective = (p: Record<string, ParamValue>) => (p.x as number) ** 2 + (p.opt === 'sgd' ? 1 : 0);
-    const a = runStudy(new EvolutionSampler({ seed: 8, populationSize: 5, sampleSize: 2 }), mixedSpace, objective, 30);
-    const b = runStudy(new EvolutionSampler({ seed: 8, populationSize: 5, sampleSize: 2 }), mixedSpace, objective, 30);
+    const a = runSequentialStudy(new EvolutionSampler({ seed: 8, populationSize: 5, sampleSize: 2 }), mixedSpace, objective, 30);
+    const b = runSequentialStudy(new EvolutionSampler({ seed: 8, populationSize: 5, sampleSize: 2 }), mixedSpace, objective, 30);
     assert.deepEqual(a.map((t) => t.params), b.map((t) => t.params));
   });
 
@@ -188,8 +169,8 @@ describe('EvolutionSampler', () => {
     const evolution: number[] = [];
     const random: number[] = [];
     for (let seed = 0; seed < 5; seed++) {
-      evolution.push(lateMean(runStudy(new EvolutionSampler({ seed, populationSize: 10, sampleSize: 3 }), space, objective, 80)));
-      random.push(lateMean(runStudy(new RandomSampler({ seed }), space, objective, 80)));
+      evolution.push(lateMean(runSequentialStudy(new EvolutionSampler({ seed, populationSize: 10, sampleSize: 3 }), space, objective, 80)));
+      random.push(lateMean(runSequentialStudy(new RandomSampler({ seed }), space, objective, 80)));
     }
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[2]!;
     // The fixed mutation step (σ = 0.15 of the range = 3 here) floors the children's mean near σ² ≈ 9,
@@ -215,8 +196,8 @@ describe('EvolutionSampler', () => {
 
   it('maximizing −f evolves exactly as minimizing f', () => {
     const objective = (p: Record<string, ParamValue>) => ((p.x as number) - 0.3) ** 2 + Math.log10(p.lr as number) ** 2 / 10;
-    const min = runStudy(new EvolutionSampler({ seed: 2, populationSize: 6, sampleSize: 3 }), mixedSpace, objective, 25);
-    const max = runStudy(new EvolutionSampler({ seed: 2, populationSize: 6, sampleSize: 3 }), mixedSpace, (p) => -objective(p), 25, 'maximize');
+    const min = runSequentialStudy(new EvolutionSampler({ seed: 2, populationSize: 6, sampleSize: 3 }), mixedSpace, objective, 25);
+    const max = runSequentialStudy(new EvolutionSampler({ seed: 2, populationSize: 6, sampleSize: 3 }), mixedSpace, (p) => -objective(p), 25, 'maximize');
     assert.deepEqual(max.map((t) => t.params), min.map((t) => t.params));
   });
 });

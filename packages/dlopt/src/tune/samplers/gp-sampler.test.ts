@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { describeSamplerConformance } from '../../test-support/sampler-conformance.js';
+import { runSequentialStudy } from '../../test-support/sequential-study.js';
 import { Random } from '../../util/random.js';
-import { contains, intersectionSearchSpace, trialRandom } from '../distribution-utils.js';
+import { contains } from '../distribution-utils.js';
 import type { Distribution, ParamValue } from '../distributions.js';
 import { createStudy } from '../study.js';
-import type { Direction, FrozenTrial } from '../trial-state.js';
+import type { FrozenTrial } from '../trial-state.js';
 import {
   GaussianProcess,
   GPSampler,
@@ -31,7 +32,6 @@ import {
   type GPData,
 } from './gp-sampler.js';
 import { RandomSampler } from './random-sampler.js';
-import type { Sampler } from './sampler.js';
 
 function close(actual: number, expected: number, rel: number, message = ''): void {
   const scale = Math.max(Math.abs(expected), 1e-300);
@@ -44,25 +44,6 @@ function trial(number: number, params: Record<string, ParamValue>, space: Record
   return { id: number, number, state, value, params, distributions, intermediate: {}, userAttrs: {}, systemAttrs: {}, startedAt: null, completedAt: null };
 }
 
-/** A sequential study in miniature: the relative proposal first, sampleIndependent for the rest (as Trial does). */
-function runStudy(sampler: Sampler, space: Record<string, Distribution>, objective: (p: Record<string, ParamValue>) => number, nTrials: number, direction: Direction = 'minimize'): FrozenTrial[] {
-  const trials: FrozenTrial[] = [];
-  for (let number = 0; number < nTrials; number++) {
-    const current = trial(number, {}, space, null, 'RUNNING');
-    const others = trials.slice();
-    const relativeSpace = intersectionSearchSpace(others);
-    const ctx = (stream: string) => ({ direction, trials: others, trial: current, rng: trialRandom(sampler.seed, number, stream) });
-    const proposal = sampler.sampleRelative && Object.keys(relativeSpace).length > 0 ? sampler.sampleRelative(ctx('#relative'), relativeSpace) : {};
-    for (const [name, distribution] of Object.entries(space)) {
-      const value = proposal[name] ?? sampler.sampleIndependent(ctx(name), name, distribution);
-      assert.ok(contains(distribution, value), `${name} = ${String(value)} outside the distribution`);
-      current.params[name] = value;
-      current.distributions[name] = distribution;
-    }
-    trials.push({ ...current, state: 'COMPLETE', value: objective(current.params) });
-  }
-  return trials;
-}
 
 const BRANIN_MIN = 0.397887357729738;
 const braninSpace: Record<string, Distribution> = {
@@ -417,8 +398,8 @@ describe('GPSampler', () => {
   });
 
   it('is reproducible from its seed', () => {
-    const a = runStudy(new GPSampler({ seed: 4 }), braninSpace, branin, 14);
-    const b = runStudy(new GPSampler({ seed: 4 }), braninSpace, branin, 14);
+    const a = runSequentialStudy(new GPSampler({ seed: 4 }), braninSpace, branin, 14);
+    const b = runSequentialStudy(new GPSampler({ seed: 4 }), braninSpace, branin, 14);
     assert.deepEqual(a.map((t) => t.params), b.map((t) => t.params));
   });
 
@@ -426,16 +407,16 @@ describe('GPSampler', () => {
     const gp: number[] = [];
     const random: number[] = [];
     for (let seed = 0; seed < 5; seed++) {
-      gp.push(Math.min(...runStudy(new GPSampler({ seed }), braninSpace, branin, 30).map((t) => t.value!)) - BRANIN_MIN);
-      random.push(Math.min(...runStudy(new RandomSampler({ seed }), braninSpace, branin, 30).map((t) => t.value!)) - BRANIN_MIN);
+      gp.push(Math.min(...runSequentialStudy(new GPSampler({ seed }), braninSpace, branin, 30).map((t) => t.value!)) - BRANIN_MIN);
+      random.push(Math.min(...runSequentialStudy(new RandomSampler({ seed }), braninSpace, branin, 30).map((t) => t.value!)) - BRANIN_MIN);
     }
     assert.ok(median(gp) < 0.1, `GP median regret ${median(gp)}`);
     assert.ok(median(gp) * 10 < median(random), `GP ${median(gp)} vs random ${median(random)}`);
   });
 
   it('maximizing −f proposes exactly what minimizing f does', () => {
-    const min = runStudy(new GPSampler({ seed: 9 }), braninSpace, branin, 14, 'minimize');
-    const max = runStudy(new GPSampler({ seed: 9 }), braninSpace, (p) => -branin(p), 14, 'maximize');
+    const min = runSequentialStudy(new GPSampler({ seed: 9 }), braninSpace, branin, 14, 'minimize');
+    const max = runSequentialStudy(new GPSampler({ seed: 9 }), braninSpace, (p) => -branin(p), 14, 'maximize');
     assert.deepEqual(max.map((t) => t.params), min.map((t) => t.params));
   });
 
@@ -453,7 +434,7 @@ describe('GPSampler', () => {
       (Math.log2(p.width as number) - 7) ** 2 / 4 +
       10 * ((p.dropout as number) - 0.2) ** 2 +
       (p.optimizer === 'adam' ? 0 : 2);
-    const trials = runStudy(new GPSampler({ seed: 2 }), space, objective, 35);
+    const trials = runSequentialStudy(new GPSampler({ seed: 2 }), space, objective, 35);
     const best = trials.reduce((a, b) => (b.value! < a.value! ? b : a));
     assert.ok(best.value! < 0.8, `best ${best.value} with ${JSON.stringify(best.params)}`);
     assert.equal(best.params.optimizer, 'adam');

@@ -11,7 +11,7 @@ import { evaluateModel } from '../train/evaluate.js';
 import { RUN_FILES } from '../train/run-dir.js';
 import { formatInt, formatRate } from '../util/format.js';
 import { out } from './console.js';
-import type { RunConfigFile } from './train-command.js';
+import type { RunConfigFile } from '../runner/run-record.js';
 import { openDataset } from './open-dataset.js';
 import { nonNegativeInt, positiveInt } from './options.js';
 

@@ -1,13 +1,10 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
 import { initBackend } from '../backend/backend.js';
 import { mergeSettings, parseTrainConfig, readConfigFile } from '../config/load-config.js';
-import type { TrainConfig } from '../config/train-config.js';
-import { PIXEL_SCALE } from '../data/batches.js';
 import { DloptError, UsageError, describeError } from '../errors.js';
 import { PRESETS } from '../models/presets.js';
+import { runConfigFile, type RunConfigFile } from '../runner/run-record.js';
 import { runTraining } from '../runner/run-training.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers/create-optimizer.js';
@@ -18,18 +15,6 @@ import { openDataset } from './open-dataset.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from './options.js';
 import { startProgress, type Progress } from './progress-bar.js';
 import { AUGMENT_PRESETS, settingsFromFlags, type TrainFlags } from './train-flags.js';
-
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
-
-/** The run directory's config.json: the resolved config plus what the run found. */
-export interface RunConfigFile {
-  config: TrainConfig;
-  data: { source: string; format: string; classNames: string[]; inputShape: number[]; preprocessing: object; splits: object };
-  backend: string;
-  dloptVersion: string;
-  nodeVersion: string;
-  startedAt: string;
-}
 
 export function trainCommand() {
   return new Command('train')
@@ -114,21 +99,7 @@ async function train(flags: TrainFlags): Promise<void> {
       if (setup.initialEpoch > 0) out.info(`Resuming after epoch ${setup.initialEpoch} of ${config.epochs}`);
       out.info(`Run directory: ${run.path}`);
       if (!previous) {
-        const file: RunConfigFile = {
-          config,
-          data: {
-            source: resolve(dataset.source),
-            format: dataset.format,
-            classNames: [...dataset.classNames],
-            inputShape: [splits.train.height, splits.train.width, splits.train.channels],
-            preprocessing: { layout: 'NHWC', channels: 'RGB', scale: PIXEL_SCALE, note: 'pixels are multiplied by scale (uint8 → [0, 1])' },
-            splits: splits.describe,
-          },
-          backend: backend.name,
-          dloptVersion: pkg.version,
-          nodeVersion: process.version,
-          startedAt: startedAt.toISOString(),
-        };
+        const file = runConfigFile(config, dataset, splits, { backend: backend.name, startedAt });
         await run.writeConfig(file);
       }
     },

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { TrainConfigSchema, type TrainConfig } from '../config/train-config.js';
-import { PIXEL_SCALE } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { DloptError } from '../errors.js';
+import { runConfigFile } from '../runner/run-record.js';
 import { runTraining } from '../runner/run-training.js';
 import type { EpochMetrics } from '../train/fit.js';
 import { RunDir } from '../train/run-dir.js';
@@ -16,8 +15,6 @@ import { toDistribution } from './build-tune.js';
 import { setAtPath } from './search-path.js';
 import { thisWorker } from './tune-study.js';
 import type { TuneConfig } from './tune-config.js';
-
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /**
  * Stops the running trial at once (between batches): an interrupt, or
@@ -114,22 +111,7 @@ export function tuneObjective(options: TuneObjectiveOptions): Objective {
         ...(options.backend !== undefined && { backend: options.backend }),
         onSetup: async ({ splits }) => {
           if (!runDir) return;
-          await runDir.writeConfig({
-            config: train,
-            data: {
-              source: resolve(dataset.source),
-              format: dataset.format,
-              classNames: [...dataset.classNames],
-              inputShape: [splits.train.height, splits.train.width, splits.train.channels],
-              preprocessing: { layout: 'NHWC', channels: 'RGB', scale: PIXEL_SCALE, note: 'pixels are multiplied by scale (uint8 → [0, 1])' },
-              splits: splits.describe,
-            },
-            backend: options.backend ?? null,
-            dloptVersion: pkg.version,
-            nodeVersion: process.version,
-            startedAt: new Date().toISOString(),
-            trial: { study: config.study, number: trial.number, params },
-          });
+          await runDir.writeConfig(runConfigFile(train, dataset, splits, { backend: options.backend ?? null, trial: { study: config.study, number: trial.number, params } }));
         },
         observer: {
           onEpochStart(epoch, epochs, batches) {

@@ -86,22 +86,30 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   });
   if (resume && runDir) await runDir.rewriteMetrics(resume.history);
 
-  const fitted = await fitModel(model, splits, {
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    numClasses,
-    seed: config.seed,
-    initialEpoch: resume?.epoch ?? 0,
-    augment,
-    callbacks,
-    observer: {
-      ...options.observer,
-      onEpochEnd: async (m) => {
-        await runDir?.appendMetrics(m);
-        await options.observer?.onEpochEnd?.(m);
+  let fitted: EpochMetrics[];
+  try {
+    fitted = await fitModel(model, splits, {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      numClasses,
+      seed: config.seed,
+      initialEpoch: resume?.epoch ?? 0,
+      augment,
+      callbacks,
+      observer: {
+        ...options.observer,
+        onEpochEnd: async (m) => {
+          await runDir?.appendMetrics(m);
+          await options.observer?.onEpochEnd?.(m);
+        },
       },
-    },
-  });
+    });
+  } catch (error) {
+    // A failed or stopped run (an observer may throw to end it early) never hands its model back: free it here.
+    model.dispose();
+    optimizer.dispose();
+    throw error;
+  }
   const history = [...(resume?.history ?? []), ...fitted];
 
   // The last epoch measured the validation split with the final weights, unless early stopping

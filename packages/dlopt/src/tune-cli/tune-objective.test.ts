@@ -39,6 +39,7 @@ describe('tune objective (in process, in memory)', () => {
     const study = await openTuneStudy(config, storage);
     const seen: number[] = [];
     const variables = Object.keys(tf.engine().registeredVariables).length;
+    const tensors = tf.memory().numTensors;
     const n = await runTrials({
       study,
       objective: tuneObjective({ config, dataset, backend: 'test', events: { onEpochEnd: (_t, m) => seen.push(m.epoch) } }),
@@ -66,8 +67,8 @@ describe('tune objective (in process, in memory)', () => {
       // Tuning never looks at the test split.
       assert.equal(JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8')).final.test, undefined);
     }
-    // (Not numTensors: each checkpoint leaks the optimizer's iteration scalar, train/checkpoint.ts.)
     assert.equal(Object.keys(tf.engine().registeredVariables).length, variables, 'trial models and optimizers are freed');
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind (checkpoints included)');
     assert.deepEqual(tuneInfo((await storage.getStudy('lr'))!.systemAttrs), { metric: 'val_accuracy', samplerSeed: 2, sampler: 'random' });
   });
 

@@ -95,7 +95,6 @@ export function tuneObjective(options: TuneObjectiveOptions): Objective {
 
     const started = performance.now();
     const record: TrialRecord = { duration: 0, epochs: 0, val_loss: null, val_accuracy: null };
-    const variables = new Set(Object.keys(tf.engine().registeredVariables));
     const interrupt = () => {
       const reason = options.interruption?.();
       if (reason !== undefined) throw new TuneInterrupted(reason);
@@ -138,6 +137,9 @@ export function tuneObjective(options: TuneObjectiveOptions): Objective {
           },
         },
       });
+      // runTraining frees the model of a run that throws (pruned, failed); a finished trial's is ours to free.
+      result.model.dispose();
+      (result.model as unknown as { optimizer: tf.Optimizer }).optimizer.dispose();
       const final = result.final.val;
       if (!final) throw new DloptError(`the trial has no validation result to measure ${config.metric} on`);
       record.val_loss = final.loss;
@@ -146,10 +148,6 @@ export function tuneObjective(options: TuneObjectiveOptions): Objective {
     } finally {
       record.duration = (performance.now() - started) / 1000;
       for (const [key, value] of Object.entries(record)) trial.setUserAttr(key, value);
-      // The trial's model and optimizer state: freed whether it completed, was pruned or failed.
-      for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) {
-        if (!variables.has(name)) variable.dispose();
-      }
     }
   };
 }

@@ -94,3 +94,18 @@ export { InMemoryStorage } from './tune/storages/in-memory-storage.js';
 export { SqliteStorage } from './tune/storages/sqlite-storage.js';
 export { PostgresStorage } from './tune/storages/postgres-storage.js';
 export { openStorage } from './tune/storages/open-storage.js';
+
+export { pruneStructured, STRUCTURED_CRITERIA, type StructuredCriterion, type StructuredPruningOptions, type StructuredPruningResult, type GroupChange } from './prune/structured-pruning.js';
+export { traceChannels, ChannelGroup, type ChannelGraph, type Layout, type WeightSlice } from './prune/channel-graph.js';
+export { weightScores, type WeightCriterion } from './prune/channel-importance.js';
+export { activationScores, type ActivationCriterion, type ActivationStatisticsOptions } from './prune/activation-statistics.js';
+export { selectChannels, type ChannelSelectionOptions } from './prune/channel-selection.js';
+export { shrinkModel, maskModel, cloneModel, type KeptChannels } from './prune/shrink-model.js';
+export { prunableKernels, type PrunableKernel } from './prune/prunable-kernels.js';
+export { magnitudeMasks, type MaskOptions, type NmPattern, type PruningScope } from './prune/magnitude-masks.js';
+export { MagnitudePruning, applyMagnitudePruning, type MagnitudePruningOptions } from './prune/magnitude-pruning-callback.js';
+export { ConstantSparsity, PolynomialDecaySparsity, type SparsitySchedule } from './prune/sparsity-schedule.js';
+export { weightSparsity, type WeightSparsity, type LayerSparsity } from './prune/sparsity-report.js';
+export { countModel, measureThroughput, modelFileSizes, type ModelCounts, type FileSizes, type ThroughputOptions } from './prune/model-measurements.js';
+export { saveSparseModel, loadSparseModel, encodeSparseWeights, decodeSparseWeights, SPARSE_WEIGHTS_BIN, type SparseModelSizes } from './io/sparse-weights.js';
+export { runPruning, PRUNE_METHODS, type PruneMethod, type PruningSettings, type PruningRunOptions, type PruningRunResult, type StepRecord, type Measurement } from './runner/run-pruning.js';

@@ -1,18 +1,15 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { initBackend } from '../backend/backend.js';
 import type { Cifar10LoadOptions } from '../data/cifar10.js';
 import type { SplitName } from '../data/dataset.js';
 import { makeSplits } from '../data/splits.js';
-import { DloptError, describeError } from '../errors.js';
+import { DloptError } from '../errors.js';
 import { loadModel } from '../io/model-files.js';
 import { evaluateModel } from '../train/evaluate.js';
-import { RUN_FILES } from '../train/run-dir.js';
 import { formatInt, formatRate } from '../util/format.js';
 import { out } from './console.js';
-import type { RunConfigFile } from '../runner/run-record.js';
 import { openDataset } from './open-dataset.js';
+import { checkModelFitsData, readRunConfig } from './saved-run.js';
 import { nonNegativeInt, positiveInt } from './options.js';
 
 export function evaluateCommand() {
@@ -77,19 +74,7 @@ async function evaluate(flags: {
     description = splits.describe[splitName]!;
   }
 
-  const expected = model.inputs[0]?.shape.slice(1);
-  const actual = [set.height, set.width, set.channels];
-  if (!expected || expected.some((d, i) => d !== null && d !== actual[i])) {
-    throw new DloptError(
-      `model ${file} expects images of shape ${JSON.stringify(expected)}, but the data has ${JSON.stringify(actual)}`,
-    );
-  }
-  const modelClasses = model.outputs[0]?.shape.at(-1);
-  if (modelClasses !== dataset.classNames.length) {
-    throw new DloptError(
-      `model ${file} predicts ${modelClasses} classes, but the data has ${dataset.classNames.length}`,
-    );
-  }
+  checkModelFitsData(model, file, set, dataset.classNames.length);
 
   const result = await evaluateModel(model, set, { batchSize: flags.batchSize, numClasses: dataset.classNames.length });
   if (flags.json) {
@@ -107,21 +92,5 @@ async function evaluate(flags: {
       `${splitName} accuracy: ${(result.accuracy * 100).toFixed(2)}% (loss ${result.loss.toFixed(4)}) on ` +
         `${formatInt(result.n)} images — ${description}; ${formatRate(result.imagesPerS)} images/s on ${backend.name}`,
     );
-  }
-}
-
-/** Settings of the run that produced the model, when it was saved in a run directory. */
-async function readRunConfig(modelJson: string): Promise<Partial<RunConfigFile>> {
-  const path = join(dirname(modelJson), RUN_FILES.config);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return {}; // a model.json outside a run directory
-  }
-  try {
-    return JSON.parse(text) as Partial<RunConfigFile>;
-  } catch (error) {
-    throw new DloptError(`${path} is not valid JSON: ${describeError(error)}`, { cause: error });
   }
 }

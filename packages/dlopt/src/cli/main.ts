@@ -5,6 +5,7 @@ import { DloptError, describeError } from '../errors.js';
 import '../layers/all-layers.js';
 import { out } from './console.js';
 import { evaluateCommand } from './evaluate-command.js';
+import { pruneCommand } from './prune-command.js';
 import { studyCommand } from './study-command.js';
 import { summaryCommand } from './summary-command.js';
 import { trainCommand } from './train-command.js';
@@ -22,6 +23,7 @@ export function buildProgram() {
     .addCommand(trainCommand().exitOverride().showHelpAfterError(hint))
     .addCommand(evaluateCommand().exitOverride().showHelpAfterError(hint))
     .addCommand(summaryCommand().exitOverride().showHelpAfterError(hint))
+    .addCommand(pruneCommand().exitOverride().showHelpAfterError(hint))
     .addCommand(tuneCommand().exitOverride().showHelpAfterError(hint))
     .addCommand(withSubcommands(studyCommand(), hint));
 }

@@ -9,11 +9,11 @@ import { runTraining } from '../runner/run-training.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers/create-optimizer.js';
 import { RUN_FILES, RunDir } from '../train/run-dir.js';
-import { formatCompact, formatDuration, formatInt, formatRate } from '../util/format.js';
+import { formatCompact, formatDuration, formatInt } from '../util/format.js';
 import { out, style } from './console.js';
 import { openDataset } from './open-dataset.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from './options.js';
-import { startProgress, type Progress } from './progress-bar.js';
+import { epochProgress } from './epoch-progress.js';
 import { AUGMENT_PRESETS, settingsFromFlags, type TrainFlags } from './train-flags.js';
 
 export function trainCommand() {
@@ -74,9 +74,6 @@ async function train(flags: TrainFlags): Promise<void> {
   }
   // A resumed run reads the data it started with (recorded as an absolute path) unless told otherwise.
   const dataset = await openDataset({ data: flags.data ?? previous?.data.source ?? config.data, imageSize: config.imageSize, cifar: { test: 'optional' } });
-  let bar: Progress | undefined;
-  let fields: Record<string, string> = {};
-  let batchesPerEpoch = 0;
   const started = performance.now();
   const result = await runTraining({
     config,
@@ -103,39 +100,14 @@ async function train(flags: TrainFlags): Promise<void> {
         await run.writeConfig(file);
       }
     },
-    observer: {
-      onEpochStart(epoch, epochs, batches) {
-        fields = {};
-        batchesPerEpoch = batches;
-        bar = startProgress(`Epoch ${epoch}/${epochs}`, batches, {
-          unit: 'batches',
-          format: (done, f) => {
-            const rate = Number(f.rate);
-            const eta = ((batches - done) * config.batchSize) / rate;
-            const stage = f.validating ? `validating ${f.validating}` : `ETA ${formatDuration(eta)}`;
-            return `${done}/${batches} | ${stage} | ${formatRate(rate)} img/s | loss ${f.loss} | acc ${f.acc}`;
-          },
-        });
-      },
-      onBatchEnd(batch, stats) {
-        fields = { rate: String(stats.imagesPerS), loss: stats.loss.toFixed(4), acc: stats.accuracy.toFixed(4) };
-        bar?.update(batch, fields);
-      },
-      onValidationProgress(done, total) {
-        bar?.update(batchesPerEpoch, { ...fields, validating: `${formatInt(done)}/${formatInt(total)}` });
-      },
-      onEpochEnd(m) {
-        bar?.stop();
-        const val = m.val_loss === null ? '' : ` - val_loss: ${m.val_loss.toFixed(4)} - val_accuracy: ${m.val_accuracy!.toFixed(4)}`;
-        const lr = m.lr === null ? '' : ` - lr: ${m.lr.toPrecision(3)}`;
-        out.info(
-          `Epoch ${m.epoch}/${config.epochs} - ${formatDuration(m.seconds)} - ${formatRate(m.images_per_s)} img/s - ` +
-            `loss: ${m.loss.toFixed(4)} - accuracy: ${m.accuracy.toFixed(4)}${val}${lr}`,
-        );
-        // Fault injection for the resume tests: a hard kill right after an epoch was recorded.
+    observer: epochProgress({
+      batchSize: config.batchSize,
+      label: (epoch) => `Epoch ${epoch}/${config.epochs}`,
+      // Fault injection for the resume tests: a hard kill right after an epoch was recorded.
+      onEpochEnd: (m) => {
         if (Number(process.env.DLOPT_CRASH_AFTER_EPOCH) === m.epoch) process.kill(process.pid, 'SIGKILL');
       },
-    },
+    }),
   });
 
   out.result('');

@@ -4,7 +4,10 @@ import { GroupedConv2D } from './grouped-conv2d.js';
 import { LocalResponseNormalization } from './local-response-normalization.js';
 import { MixtureOfExperts } from './mixture-of-experts.js';
 import { MultiHeadSelfAttention } from './multi-head-attention.js';
+import { fixSeparableConvConfig } from './separable-conv-config-fix.js';
 import { SpatialDropout2D } from './spatial-dropout2d.js';
+
+fixSeparableConvConfig();
 
 /**
  * Every layer class dlopt adds to tfjs-layers. Importing this module

@@ -8,10 +8,10 @@
 //        [--model seed-cnn] [--out runs/ablation] [--only baseline,mixup]
 // or, to compare models instead of techniques (same flags for each):
 //   node --import tsx packages/dlopt/bench/ablation.ts --models seed-cnn,vgg-bn [--flags="--augment flip,crop"]
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runDlopt } from './dlopt-cli.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,15 +45,7 @@ const variants = values.models
   ? values.models.split(',').map((m) => ({ name: m, label: m, model: m, flags: extra }))
   : (only ? VARIANTS.filter((v) => only.includes(v.name)) : VARIANTS).map((v) => ({ ...v, model: values.model, flags: [...v.flags, ...extra] }));
 if (variants.length === 0) throw new Error(`--only: no variant named ${values.only}; choose from ${VARIANTS.map((v) => v.name).join(', ')}`);
-const cli = resolve(import.meta.dirname, '../bin/dlopt.js');
 await mkdir(values.out, { recursive: true });
-
-function run(args: string[]): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`dlopt ${args.join(' ')} exited with ${code}`))));
-  });
-}
 
 interface Row {
   name: string;
@@ -71,7 +63,7 @@ for (const v of variants) {
   const dir = join(values.out, v.name);
   const args = ['train', '--model', v.model, '--data', values.data, '--epochs', values.epochs, '--seed', values.seed, '--out', dir, '--no-checkpoint', ...v.flags];
   console.log(`\n== ${v.label}: dlopt ${args.join(' ')}`);
-  await run(args);
+  await runDlopt(args);
   const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));
   const metrics = (await readFile(join(dir, 'metrics.jsonl'), 'utf8'))
     .trim()

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { gzipSync } from 'node:zlib';
-import { makeBatch } from '../data/batches.js';
+import { pixelsToTensor } from '../data/batches.js';
 import { encodeSparseWeights } from '../io/sparse-weights.js';
 import type { ImageSet } from '../data/image-set.js';
 import { layerFlops } from '../models/flops.js';
@@ -58,9 +58,7 @@ export async function measureThroughput(models: readonly tfl.LayersModel[], set:
   for (let start = 0; start < images; start += batchSize) {
     const n = Math.min(batchSize, images - start);
     const indices = Array.from({ length: n }, (_, i) => (start + i) % set.count);
-    const { x, y } = makeBatch(set, indices, 1 + Math.max(...indices.map((i) => set.labels[i]!)));
-    y.dispose();
-    batches.push(x);
+    batches.push(pixelsToTensor(set.images, indices, [n, set.height, set.width, set.channels]));
   }
   const pass = async (model: tfl.LayersModel) => {
     const started = performance.now();

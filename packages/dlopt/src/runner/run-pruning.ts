@@ -251,8 +251,8 @@ function checkSettings(s: PruningSettings): void {
     if (s.method !== 'magnitude') throw new DloptError('an N:M pattern applies to magnitude pruning only (--method magnitude)');
     if (s.steps !== 1) throw new DloptError('an N:M pattern is reached in one step: drop --steps');
   } else {
+    // Sparsity 0 is allowed: fine-tuning alone, the control a pruning result is compared with.
     checkSparsity(s.sparsity);
-    if (!(s.sparsity > 0)) throw new DloptError('--sparsity must be > 0');
   }
   if (!(Number.isInteger(s.steps) && s.steps >= 1)) throw new DloptError(`--steps must be a positive integer but got ${s.steps}`);
   if (!(Number.isInteger(s.fineTuneEpochs) && s.fineTuneEpochs >= 0)) throw new DloptError(`--fine-tune-epochs must be an integer ≥ 0 but got ${s.fineTuneEpochs}`);

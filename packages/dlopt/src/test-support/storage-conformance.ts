@@ -161,6 +161,50 @@ export function describeStorageConformance(name: string, factory: () => Promise<
         assert.equal((await storage.getAllTrials(other.id, ['WAITING'])).length, 1, "another study's queue is untouched");
       });
 
+      it('starts the oldest WAITING trial, else a new RUNNING one', async () => {
+        const study = await storage.createStudy('a', 'minimize');
+        await storage.createTrial(study.id);
+        const waiting = await storage.createTrial(study.id, { state: 'WAITING', systemAttrs: { fixedParams: { x: 1 } } });
+        const before = Date.now();
+        const first = await storage.startTrial(study.id);
+        assert.equal(first?.id, waiting.id);
+        assert.equal(first?.state, 'RUNNING');
+        assert.ok(first!.startedAt !== null && first!.startedAt >= before - 1000);
+        assert.deepEqual(first?.systemAttrs, { fixedParams: { x: 1 } });
+        const second = await storage.startTrial(study.id, {});
+        assert.deepEqual([second?.number, second?.state, second?.systemAttrs], [2, 'RUNNING', {}]);
+        await assert.rejects(storage.startTrial(12345), DloptError);
+        await assert.rejects(storage.startTrial(study.id, { maxStarted: 1.5 }), (e: unknown) => e instanceof DloptError && /maxStarted/.test(e.message));
+      });
+
+      it('starts no trial once maxStarted have started, WAITING ones not counting', async () => {
+        const study = await storage.createStudy('a', 'minimize');
+        const other = await storage.createStudy('b', 'minimize');
+        const done = await storage.createTrial(study.id);
+        await storage.finishTrial(done.id, 'FAIL', null);
+        await storage.createTrial(study.id, { state: 'WAITING' });
+        await storage.createTrial(other.id);
+        assert.equal((await storage.startTrial(study.id, { maxStarted: 2 }))?.number, 1, 'the waiting trial, as the second started');
+        assert.equal(await storage.startTrial(study.id, { maxStarted: 2 }), undefined);
+        assert.equal(await storage.startTrial(study.id, { maxStarted: 0 }), undefined);
+        await storage.createTrial(study.id, { state: 'WAITING' });
+        assert.equal(await storage.startTrial(study.id, { maxStarted: 2 }), undefined, 'a waiting trial is not started past the total either');
+        assert.deepEqual((await storage.getAllTrials(study.id)).map((t) => t.state), ['FAIL', 'RUNNING', 'WAITING']);
+        assert.equal((await storage.startTrial(study.id, { maxStarted: 3 }))?.number, 2);
+        assert.equal((await storage.startTrial(other.id, { maxStarted: 2 }))?.number, 1, "another study's trials do not count");
+      });
+
+      it('never starts more than maxStarted between concurrent starts', async () => {
+        const conns = await connections();
+        const study = await storage.createStudy('a', 'minimize');
+        for (let i = 0; i < 4; i++) await storage.createTrial(study.id, { state: 'WAITING' });
+        const started = await Promise.all(Array.from({ length: 24 }, (_, i) => conns[i % conns.length]!.startTrial(study.id, { maxStarted: 10 })));
+        const trials = started.filter((t) => t !== undefined);
+        assert.equal(trials.length, 10);
+        assert.equal(new Set(trials.map((t) => t.id)).size, 10);
+        assert.deepEqual((await storage.getAllTrials(study.id)).map((t) => t.state), Array(10).fill('RUNNING'), 'the 4 waiting trials, then 6 new ones');
+      });
+
       it('keeps params with their distributions', async () => {
         const study = await storage.createStudy('a', 'minimize');
         const trial = await storage.createTrial(study.id);
@@ -277,6 +321,10 @@ export function describeStorageConformance(name: string, factory: () => Promise<
     });
 
     describe('heartbeats', () => {
+      // A trial counts as alive for GRACE_MS after its last sign of life, measured by the storage's clock: the few
+      // storage calls between a heartbeat and the check must take less than that even on a loaded machine.
+      const GRACE_MS = 600;
+
       it('fails only RUNNING trials silent for longer than the grace period', async () => {
         const study = await storage.createStudy('a', 'minimize');
         const other = await storage.createStudy('b', 'minimize');
@@ -286,11 +334,11 @@ export function describeStorageConformance(name: string, factory: () => Promise<
         const done = await storage.createTrial(study.id);
         await storage.finishTrial(done.id, 'COMPLETE', 1);
         const elsewhere = await storage.createTrial(other.id);
-        await sleep(250);
+        await sleep(GRACE_MS + 100);
         await storage.recordHeartbeat(alive.id);
         const fresh = await storage.createTrial(study.id);
 
-        const failed = await storage.failStaleTrials(study.id, 150);
+        const failed = await storage.failStaleTrials(study.id, GRACE_MS);
         assert.deepEqual(failed.map((t) => t.id), [dead.id]);
         assert.equal(failed[0]!.state, 'FAIL');
         const states = new Map((await storage.getAllTrials(study.id)).map((t) => [t.id, t.state]));
@@ -300,16 +348,16 @@ export function describeStorageConformance(name: string, factory: () => Promise<
         assert.equal(states.get(waiting.id), 'WAITING');
         assert.equal(states.get(done.id), 'COMPLETE');
         assert.equal((await storage.getTrial(elsewhere.id)).state, 'RUNNING', "another study's trials are not touched");
-        assert.deepEqual(await storage.failStaleTrials(study.id, 150), []);
+        assert.deepEqual(await storage.failStaleTrials(study.id, GRACE_MS), []);
         assert.equal(await storage.finishTrial(dead.id, 'COMPLETE', 0), false, 'the dead worker cannot finish it any more');
       });
 
       it('counts from the claim for a trial that waited', async () => {
         const study = await storage.createStudy('a', 'minimize');
         await storage.createTrial(study.id, { state: 'WAITING' });
-        await sleep(200);
+        await sleep(GRACE_MS + 100);
         const claimed = await storage.claimWaitingTrial(study.id);
-        assert.deepEqual(await storage.failStaleTrials(study.id, 150), []);
+        assert.deepEqual(await storage.failStaleTrials(study.id, GRACE_MS), []);
         assert.equal((await storage.getTrial(claimed!.id)).state, 'RUNNING');
       });
 

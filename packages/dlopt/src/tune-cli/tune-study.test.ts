@@ -36,6 +36,30 @@ describe('tune study and worker loop (in process, in memory)', () => {
     assert.equal(await runTrials({ study, objective, trials: 7 }), 0);
   });
 
+  it("holds the total when every storage call takes a moment, as a database's does", async () => {
+    // Between a worker's count of the study's trials and its start of one, the others can start theirs: the count
+    // and the start must be one step in the storage, or two workers each take the last trial.
+    const storage = new InMemoryStorage();
+    const slow = new Proxy(storage, {
+      get(target, key) {
+        const member: unknown = Reflect.get(target, key);
+        if (typeof member !== 'function') return member;
+        return async (...args: unknown[]) => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          return (member as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    for (let round = 0; round < 10; round++) {
+      const config = parseTuneConfig({ study: `slow-${round}`, trials: 5, search: lr, sampler: 'random' });
+      const objective = (trial: Trial) => trial.suggestFloat('x', 0, 1);
+      const ran = await Promise.all([0, 1, 2].map(async () => runTrials({ study: await openTuneStudy(config, slow), objective, trials: 5 })));
+      assert.equal(ran.reduce((a, b) => a + b, 0), 5, `round ${round}: ${ran.join(' + ')} trials`);
+      const study = await openTuneStudy(config, storage);
+      assert.equal(countStarted(await study.getTrials()), 5);
+    }
+  });
+
   it('fails the RUNNING trials of dead workers', async () => {
     const storage = new InMemoryStorage();
     const study = await openTuneStudy(parseTuneConfig({ study: 'd', trials: 1, search: lr }), storage);
@@ -50,5 +74,4 @@ describe('tune study and worker loop (in process, in memory)', () => {
     assert.deepEqual(trials.map((t) => t.state), ['FAIL', 'RUNNING']);
     assert.equal(trials[0]!.systemAttrs.failReason, 'worker 1 died');
   });
-
 });

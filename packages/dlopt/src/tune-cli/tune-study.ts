@@ -113,7 +113,7 @@ export interface RunTrialsOptions {
 
 /**
  * This worker's share of the study: one trial at a time until the study has
- * `trials` trials in total (counted in the storage before each new trial, so
+ * `trials` trials in total (counted by the storage as it starts each trial, so
  * the total holds across processes and machines), the timeout passes, or
  * `stopped` says so. A trial that fails with a DloptError (an invalid
  * combination of parameters, a diverged run) is recorded FAIL and the study
@@ -128,14 +128,17 @@ export async function runTrials(options: RunTrialsOptions): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
     if (options.stopped?.()) break;
     if (timeout !== undefined && Date.now() - started >= timeout * 1000) break;
-    if (trials !== undefined && countStarted(await study.getTrials()) >= trials) break;
-    await study.optimize(objective, {
+    // The storage counts the study's trials as it starts one: counting here first would let two workers both see
+    // one trial to go, and both start it.
+    const ran = await study.optimize(objective, {
       nTrials: 1,
+      ...(trials !== undefined && { totalTrials: trials }),
       catch: [DloptError],
       ...(options.onTrialEnd && { callbacks: [options.onTrialEnd] }),
       ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs, graceMs: options.graceMs ?? options.heartbeatMs * 2 }),
     });
-    run++;
+    if (ran === 0) break;
+    run += ran;
   }
   return run;
 }

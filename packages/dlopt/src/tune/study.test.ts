@@ -289,6 +289,8 @@ describe('Study.optimize', () => {
     const study = await createStudy({ sampler: new UniformTestSampler() });
     await assert.rejects(study.optimize(quadratic, { nTrials: -1 }), /nTrials/);
     await assert.rejects(study.optimize(quadratic, { nTrials: 1.5 }), /nTrials/);
+    await assert.rejects(study.optimize(quadratic, { totalTrials: -1 }), /totalTrials/);
+    await assert.rejects(study.optimize(quadratic, { totalTrials: 2.5 }), /totalTrials/);
     await assert.rejects(study.optimize(quadratic, { timeout: 0 }), /timeout/);
     await assert.rejects(study.optimize(quadratic, { graceMs: 100 }), /need heartbeatMs/);
     await assert.rejects(study.optimize(quadratic, { heartbeatMs: 100, graceMs: 50 }), /greater than heartbeatMs/);
@@ -314,6 +316,22 @@ describe('Study with concurrent workers', () => {
     assert.deepEqual(trials.map((t) => t.number), Array.from({ length: 25 }, (_, i) => i));
     assert.ok(trials.every((t) => t.state === 'COMPLETE'));
     assert.equal(trials[0]!.params.x, 0.5);
+  });
+
+  it('starts no trial past totalTrials, all workers together, and says how many each started', async () => {
+    const storage = new InMemoryStorage();
+    const workers = await Promise.all([1, 2, 3].map(() => createStudy({ storage, name: 's', loadIfExists: true, sampler: new UniformTestSampler(20) })));
+    await workers[0]!.optimize(quadratic, { nTrials: 2 });
+    await workers[0]!.enqueueTrial({ x: 0.5 });
+    const started = await Promise.all(workers.map((w, i) => w.optimize(jittery(i + 1), { totalTrials: 9, ...(i === 2 && { nTrials: 1 }) })));
+    assert.equal(started[2], 1);
+    assert.equal(started.reduce((a, b) => a + b, 0), 7);
+    const trials = await workers[0]!.getTrials();
+    assert.equal(trials.length, 9);
+    assert.ok(trials.every((t) => t.state === 'COMPLETE'));
+    assert.equal(trials[2]!.params.x, 0.5, 'the enqueued trial counts as one of them');
+    assert.equal(await workers[1]!.optimize(quadratic, { totalTrials: 9 }), 0);
+    assert.equal(await workers[1]!.optimize(quadratic, { totalTrials: 10, nTrials: 5 }), 1);
   });
 
   it('gives trial k the same params whether run alone or among concurrent workers', async () => {
@@ -346,10 +364,13 @@ describe('Study with concurrent workers', () => {
   it('keeps a live trial alive with heartbeats while another worker checks for stale ones', async () => {
     const storage = new InMemoryStorage();
     const [slow, fast] = await Promise.all([1, 2].map(() => createStudy({ storage, name: 's', loadIfExists: true, sampler: new UniformTestSampler(15) })));
-    const options = { heartbeatMs: 20, graceMs: 150 };
+    // The grace period is many heartbeats long, so that only a stall of the whole process that long (not a busy
+    // machine's usual delays) could fail the slow trial; the fast worker checks for stale trials long after the
+    // slow trial has run longer than the grace period, which without heartbeats would fail it.
+    const options = { heartbeatMs: 20, graceMs: 400 };
     await Promise.all([
-      slow!.optimize(async () => (await sleep(500), 1), { nTrials: 1, ...options }),
-      fast!.optimize(async () => (await sleep(30), 2), { nTrials: 12, ...options }),
+      slow!.optimize(async () => (await sleep(900), 1), { nTrials: 1, ...options }),
+      fast!.optimize(async () => (await sleep(60), 2), { nTrials: 12, ...options }),
     ]);
     const trials = await slow!.getTrials();
     assert.equal(trials.length, 13);

@@ -21,6 +21,12 @@ export type ErrorClass = abstract new (...args: never[]) => Error;
 export interface OptimizeOptions {
   /** How many trials this call runs (enqueued ones included); unlimited when absent. */
   nTrials?: number;
+  /**
+   * The study's total, all workers together: no trial starts once the study
+   * has this many (every state but WAITING counts). The storage decides it as
+   * it starts the trial, so workers sharing the study never start more.
+   */
+  totalTrials?: number;
   /** Seconds after which no new trial starts (a running one finishes). */
   timeout?: number;
   /** Errors the objective may throw without stopping the study: `true` for any, or these classes. The trial is FAIL either way. */
@@ -181,10 +187,14 @@ export class Study {
     if (this.optimizing > 0) this.stopRequested = true;
   }
 
-  async optimize(objective: Objective, options: OptimizeOptions = {}): Promise<void> {
+  /** Runs trials until nTrials, totalTrials, the timeout or stop() ends it; the number of trials it started. */
+  async optimize(objective: Objective, options: OptimizeOptions = {}): Promise<number> {
     if (typeof objective !== 'function') throw new UsageError('optimize needs an objective function');
-    const { nTrials, timeout, heartbeatMs } = options;
+    const { nTrials, totalTrials, timeout, heartbeatMs } = options;
     if (nTrials !== undefined && (!Number.isInteger(nTrials) || nTrials < 0)) throw new UsageError(`nTrials must be an integer ≥ 0, got ${nTrials}`);
+    if (totalTrials !== undefined && (!Number.isInteger(totalTrials) || totalTrials < 0)) {
+      throw new UsageError(`totalTrials must be an integer ≥ 0, got ${totalTrials}`);
+    }
     if (timeout !== undefined && !(timeout > 0 && Number.isFinite(timeout))) throw new UsageError(`timeout must be a number of seconds > 0, got ${timeout}`);
     if (heartbeatMs !== undefined && !(heartbeatMs > 0 && Number.isFinite(heartbeatMs))) throw new UsageError(`heartbeatMs must be > 0, got ${heartbeatMs}`);
     if (heartbeatMs === undefined && (options.graceMs !== undefined || options.retryStale !== undefined)) {
@@ -198,18 +208,22 @@ export class Study {
     if (!Number.isInteger(retryStale) || retryStale < 0) throw new UsageError(`retryStale must be an integer ≥ 0, got ${retryStale}`);
 
     const started = Date.now();
+    let done = 0;
     this.optimizing++;
     try {
-      for (let done = 0; nTrials === undefined || done < nTrials; done++) {
+      for (; nTrials === undefined || done < nTrials; done++) {
         if (this.stopRequested) break;
         if (timeout !== undefined && Date.now() - started >= timeout * 1000) break;
         if (heartbeatMs !== undefined) await this.failStale(graceMs, retryStale);
-        const frozen = await this.runTrial(objective, options, heartbeatMs);
+        const trial = await this.startTrial(heartbeatMs !== undefined, totalTrials);
+        if (!trial) break;
+        const frozen = await this.runTrial(trial, objective, options, heartbeatMs);
         if (frozen) for (const callback of options.callbacks ?? []) await callback(this, frozen);
       }
     } finally {
       if (--this.optimizing === 0) this.stopRequested = false;
     }
+    return done;
   }
 
   /**
@@ -218,7 +232,7 @@ export class Study {
    */
   async ask(fixedDistributions: Readonly<Record<string, Distribution>> = {}): Promise<Trial> {
     for (const [name, distribution] of Object.entries(fixedDistributions)) validateDistribution(name, distribution);
-    const trial = await this.startTrial(false);
+    const trial = (await this.startTrial(false))!;
     try {
       for (const [name, distribution] of Object.entries(fixedDistributions)) trial.suggest(name, distribution);
     } catch (error) {
@@ -296,8 +310,10 @@ export class Study {
     return { storage: this.storage, studyId: this.id, studyName: this.name, direction: this.direction, sampler: this.sampler, pruner: this.pruner, heartbeatOnReport };
   }
 
-  private async startTrial(heartbeatOnReport: boolean): Promise<Trial> {
-    const frozen = (await this.storage.claimWaitingTrial(this.id)) ?? (await this.storage.createTrial(this.id));
+  /** The next trial (an enqueued one first); undefined when the study has its `maxStarted` trials. */
+  private async startTrial(heartbeatOnReport: boolean, maxStarted?: number): Promise<Trial | undefined> {
+    const frozen = await this.storage.startTrial(this.id, maxStarted === undefined ? {} : { maxStarted });
+    if (!frozen) return undefined;
     try {
       const all = await this.storage.getAllTrials(this.id);
       const trial = new Trial(this.host(heartbeatOnReport), frozen, all.filter((t) => t.id !== frozen.id));
@@ -311,8 +327,7 @@ export class Study {
   }
 
   /** One trial of optimize; its final record, or undefined when another worker finished it first (failed as stale). */
-  private async runTrial(objective: Objective, options: OptimizeOptions, heartbeatMs: number | undefined): Promise<FrozenTrial | undefined> {
-    const trial = await this.startTrial(heartbeatMs !== undefined);
+  private async runTrial(trial: Trial, objective: Objective, options: OptimizeOptions, heartbeatMs: number | undefined): Promise<FrozenTrial | undefined> {
     let timer: NodeJS.Timeout | undefined;
     if (heartbeatMs !== undefined) {
       timer = setInterval(() => void this.storage.recordHeartbeat(trial.id).catch(() => {}), heartbeatMs);

@@ -1,7 +1,7 @@
 import { DloptError, UsageError } from '../../errors.js';
 import type { Distribution, ParamValue } from '../distributions.js';
 import type { Direction, FrozenTrial, TrialState } from '../trial-state.js';
-import type { NewTrial, StudyRecord, StudyStorage } from './storage.js';
+import { maxStartedOf, type NewTrial, type StartTrialOptions, type StudyRecord, type StudyStorage } from './storage.js';
 
 interface StoredTrial {
   studyId: number;
@@ -56,40 +56,19 @@ export class InMemoryStorage implements StudyStorage {
   }
 
   async createTrial(studyId: number, template: NewTrial = {}): Promise<FrozenTrial> {
-    const study = this.study(studyId);
-    const state = template.state ?? 'RUNNING';
-    if (state !== 'WAITING' && state !== 'RUNNING') throw new DloptError(`a new trial is WAITING or RUNNING, not ${String(state)}`);
-    const now = Date.now();
-    const stored: StoredTrial = {
-      studyId,
-      heartbeat: state === 'RUNNING' ? now : null,
-      trial: {
-        id: this.nextTrialId++,
-        number: study.trials.length,
-        state,
-        value: null,
-        params: {},
-        distributions: {},
-        intermediate: {},
-        userAttrs: copy(template.userAttrs ?? {}),
-        systemAttrs: copy(template.systemAttrs ?? {}),
-        startedAt: state === 'RUNNING' ? now : null,
-        completedAt: null,
-      },
-    };
-    study.trials.push(stored);
-    this.trials.set(stored.trial.id, stored);
-    return copy(stored.trial);
+    return copy(this.create(studyId, template).trial);
   }
 
   async claimWaitingTrial(studyId: number): Promise<FrozenTrial | undefined> {
-    const stored = this.study(studyId).trials.find((t) => t.trial.state === 'WAITING');
-    if (!stored) return undefined;
-    const now = Date.now();
-    stored.trial.state = 'RUNNING';
-    stored.trial.startedAt = now;
-    stored.heartbeat = now;
-    return copy(stored.trial);
+    const stored = this.claim(studyId);
+    return stored && copy(stored.trial);
+  }
+
+  async startTrial(studyId: number, options?: StartTrialOptions): Promise<FrozenTrial | undefined> {
+    const max = maxStartedOf(options);
+    const study = this.study(studyId);
+    if (max !== undefined && study.trials.filter((t) => t.trial.state !== 'WAITING').length >= max) return undefined;
+    return copy((this.claim(studyId) ?? this.create(studyId, {})).trial);
   }
 
   async setTrialParam(trialId: number, name: string, distribution: Distribution, value: ParamValue): Promise<void> {
@@ -154,6 +133,43 @@ export class InMemoryStorage implements StudyStorage {
   }
 
   async close(): Promise<void> {}
+
+  private create(studyId: number, template: NewTrial): StoredTrial {
+    const study = this.study(studyId);
+    const state = template.state ?? 'RUNNING';
+    if (state !== 'WAITING' && state !== 'RUNNING') throw new DloptError(`a new trial is WAITING or RUNNING, not ${String(state)}`);
+    const now = Date.now();
+    const stored: StoredTrial = {
+      studyId,
+      heartbeat: state === 'RUNNING' ? now : null,
+      trial: {
+        id: this.nextTrialId++,
+        number: study.trials.length,
+        state,
+        value: null,
+        params: {},
+        distributions: {},
+        intermediate: {},
+        userAttrs: copy(template.userAttrs ?? {}),
+        systemAttrs: copy(template.systemAttrs ?? {}),
+        startedAt: state === 'RUNNING' ? now : null,
+        completedAt: null,
+      },
+    };
+    study.trials.push(stored);
+    this.trials.set(stored.trial.id, stored);
+    return stored;
+  }
+
+  private claim(studyId: number): StoredTrial | undefined {
+    const stored = this.study(studyId).trials.find((t) => t.trial.state === 'WAITING');
+    if (!stored) return undefined;
+    const now = Date.now();
+    stored.trial.state = 'RUNNING';
+    stored.trial.startedAt = now;
+    stored.heartbeat = now;
+    return stored;
+  }
 
   private findStudy(name: string): { record: StudyRecord; trials: StoredTrial[] } | undefined {
     for (const study of this.studies.values()) if (study.record.name === name) return study;

@@ -218,7 +218,7 @@ if ('skip' in server) {
           const claimed = outputs.flatMap((o) => o as number[]);
           assert.equal(claimed.length, 45, 'each trial claimed once');
           assert.deepEqual([...claimed].sort((a, b) => a - b), waiting.map((t) => t.id).sort((a, b) => a - b));
-          assert.ok(outputs.every((o) => (o as number[]).length > 0), 'every process got some');
+          assert.ok(outputs.every((o) => (o as number[]).length >= 3), 'every process got one per lane: no claim came back empty while trials waited');
           assert.deepEqual((await storage.getAllTrials(study.id)).map((t) => t.state), Array(45).fill('COMPLETE'));
         } finally {
           await storage.close();
@@ -254,13 +254,21 @@ const STORAGE_URL = pathToFileURL(join(HERE, 'postgres-storage.ts')).href;
 const STUDY_URL = pathToFileURL(join(HERE, '..', 'study.ts')).href;
 const RANDOM_URL = pathToFileURL(join(HERE, '..', 'samplers', 'random-sampler.ts')).href;
 
-/** Workers say "ready" once connected and start on "go", so that their work overlaps rather than their start-up. */
+/**
+ * Workers say "ready" once connected and start on "go", so that their work
+ * overlaps rather than their start-up. runWorkers sends "go" once every worker
+ * is ready; a script may wait at such a barrier more than once.
+ */
 const BARRIER = `
 import { createInterface } from 'node:readline';
-const lines = createInterface({ input: process.stdin });
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 async function ready() {
   process.stdout.write('ready\\n');
-  for await (const line of lines) if (line === 'go') return;
+  for (;;) {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('stdin ended before the go-ahead');
+    if (value === 'go') return;
+  }
 }
 `;
 
@@ -292,13 +300,19 @@ const storage = await PostgresStorage.open(url);
 const study = await storage.getStudy(name);
 await ready();
 const ids = [];
+async function claimOne() {
+  const trial = await storage.claimWaitingTrial(study.id);
+  if (!trial) return false;
+  ids.push(trial.id);
+  if (!(await storage.finishTrial(trial.id, 'COMPLETE', trial.number))) throw new Error('claimed trial ' + trial.number + ' was not RUNNING');
+  return true;
+}
+// Each of the 3 lanes claims one trial, then waits until every process has: a process the scheduler runs late
+// still takes part, instead of finding the queue drained by the others.
+await Promise.all([0, 1, 2].map(() => claimOne()));
+await ready();
 await Promise.all([0, 1, 2].map(async () => {
-  for (;;) {
-    const trial = await storage.claimWaitingTrial(study.id);
-    if (!trial) return;
-    ids.push(trial.id);
-    if (!(await storage.finishTrial(trial.id, 'COMPLETE', trial.number))) throw new Error('claimed trial ' + trial.number + ' was not RUNNING');
-  }
+  while (await claimOne());
 }));
 await storage.close();
 process.stdout.write(JSON.stringify(ids) + '\\n');
@@ -327,20 +341,29 @@ process.exit(0);
 
 /** Runs node worker scripts (TypeScript through tsx) together; their last stdout lines, parsed. */
 async function runWorkers(argvs: string[][]): Promise<unknown[]> {
+  // The barriers every worker has reached ("ready" lines) and those released ("go" sent to all).
+  let released = 0;
+  const release = () => {
+    while (children.every((c) => c.readies > released)) {
+      released++;
+      for (const { child } of children) child.stdin.write('go\n');
+    }
+  };
   const children = argvs.map((argv) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: PACKAGE_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const worker = { child, readies: 0, done: Promise.resolve() as Promise<unknown> };
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => (stderr += d));
-    const ready = new Promise<void>((resolve) => {
-      child.stdout.on('data', (d: string) => {
-        stdout += d;
-        if (stdout.startsWith('ready\n')) resolve();
-      });
+    child.stdout.on('data', (d: string) => {
+      stdout += d;
+      worker.readies = stdout.split('\n').filter((line, i, all) => line === 'ready' && i < all.length - 1).length;
+      release();
     });
-    const done = new Promise<unknown>((resolve, reject) => {
+    child.stdin.on('error', () => {}); // a worker that exited early: its exit code says what happened
+    worker.done = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       child.on('close', (code) => {
         clearTimeout(timer);
@@ -349,11 +372,9 @@ async function runWorkers(argvs: string[][]): Promise<unknown[]> {
         resolve(JSON.parse(last));
       });
     });
-    return { child, ready: Promise.race([ready, done.then(() => {})]), done };
+    return worker;
   });
   try {
-    await Promise.all(children.map((c) => c.ready));
-    for (const { child } of children) child.stdin.end('go\n');
     return await Promise.all(children.map((c) => c.done));
   } catch (error) {
     // One worker failed: the others may wait for "go" forever.

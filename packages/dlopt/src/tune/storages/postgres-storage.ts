@@ -2,7 +2,7 @@ import pg from 'pg';
 import { DloptError, UsageError, describeError } from '../../errors.js';
 import type { Distribution, ParamValue } from '../distributions.js';
 import type { Direction, FrozenTrial, TrialState } from '../trial-state.js';
-import type { NewTrial, StudyRecord, StudyStorage } from './storage.js';
+import { maxStartedOf, type NewTrial, type StartTrialOptions, type StudyRecord, type StudyStorage } from './storage.js';
 
 /**
  * The schema, one step per entry, applied in order and recorded in
@@ -105,15 +105,18 @@ interface StudyRow {
   system_attrs: Record<string, unknown>;
 }
 
+type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<pg.QueryResult<R>>;
+
 const STUDY_COLUMNS = 'id, name, direction, user_attrs, system_attrs';
 
 /**
  * A study database on a PostgreSQL server, for workers on many machines.
- * Every method is one statement (hence one transaction), and the ones that
- * decide a race lock what they decide on: createTrial bumps the study's
- * counter under its row lock, claimWaitingTrial takes the oldest unlocked
- * WAITING row (FOR UPDATE SKIP LOCKED), finishTrial and failStaleTrials only
- * update rows still RUNNING, and writes to a trial hold a share lock on it
+ * Every method is one statement (hence one transaction), but startTrial, a
+ * transaction of a few; the ones that decide a race lock what they decide on:
+ * createTrial bumps the study's counter under its row lock, claimWaitingTrial
+ * takes the oldest unlocked WAITING row (FOR UPDATE SKIP LOCKED), startTrial
+ * counts and starts under the study's row lock, finishTrial and
+ * failStaleTrials only update rows still RUNNING, and writes to a trial hold a share lock on it
  * while checking that it is not finished. Results are parsed from the wire,
  * so they are always fresh copies.
  */
@@ -181,39 +184,34 @@ export class PostgresStorage implements StudyStorage {
     const userAttrs = toJson(template.userAttrs ?? {});
     const systemAttrs = toJson(template.systemAttrs ?? {});
     checkId('study', studyId);
-    const { rows } = await this.query<TrialRow>(
-      `WITH numbered AS (
-         UPDATE dlopt_studies SET next_trial_number = next_trial_number + 1 WHERE id = $1::integer RETURNING next_trial_number - 1 AS number
-       ), created AS (
-         INSERT INTO dlopt_trials (study_id, number, state, user_attrs, system_attrs, started_at, heartbeat_at)
-         SELECT $1::integer, number, $2::text, $3::jsonb, $4::jsonb,
-           CASE WHEN $2::text = 'RUNNING' THEN clock_timestamp() END, CASE WHEN $2::text = 'RUNNING' THEN clock_timestamp() END
-         FROM numbered
-         RETURNING *
-       )
-       ${selectTrials('created t')}`,
-      [studyId, state, userAttrs, systemAttrs],
-    );
-    if (!rows[0]) throw noStudy(studyId);
-    return toTrial(rows[0]);
+    const row = await this.insertTrial(this.query.bind(this), studyId, state, userAttrs, systemAttrs);
+    if (!row) throw noStudy(studyId);
+    return toTrial(row);
   }
 
   async claimWaitingTrial(studyId: number): Promise<FrozenTrial | undefined> {
     checkId('study', studyId);
-    const { rows } = await this.query<TrialRow>(
-      `WITH claimed AS (
-         UPDATE dlopt_trials SET state = 'RUNNING', started_at = clock_timestamp(), heartbeat_at = clock_timestamp()
-         WHERE id = (
-           SELECT id FROM dlopt_trials WHERE study_id = $1 AND state = 'WAITING' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED
-         ) AND state = 'WAITING'
-         RETURNING *
-       )
-       ${selectTrials('claimed t')}`,
-      [studyId],
-    );
-    if (rows[0]) return toTrial(rows[0]);
+    const row = await this.claimOldest(this.query.bind(this), studyId);
+    if (row) return toTrial(row);
     await this.studyMustExist(studyId);
     return undefined;
+  }
+
+  async startTrial(studyId: number, options?: StartTrialOptions): Promise<FrozenTrial | undefined> {
+    const max = maxStartedOf(options);
+    checkId('study', studyId);
+    return this.transaction(async (query) => {
+      // Under the study's row lock concurrent starts take turns, and each statement after it sees the trials the
+      // others started (one statement alone would count from a snapshot taken before the lock was granted).
+      const study = await query('SELECT id FROM dlopt_studies WHERE id = $1 FOR NO KEY UPDATE', [studyId]);
+      if (study.rowCount === 0) throw noStudy(studyId);
+      if (max !== undefined) {
+        const { rows } = await query<{ n: number }>(`SELECT count(*)::integer AS n FROM dlopt_trials WHERE study_id = $1 AND state <> 'WAITING'`, [studyId]);
+        if (rows[0]!.n >= max) return undefined;
+      }
+      const row = (await this.claimOldest(query, studyId)) ?? (await this.insertTrial(query, studyId, 'RUNNING', '{}', '{}'));
+      return toTrial(row!);
+    });
   }
 
   async setTrialParam(trialId: number, name: string, distribution: Distribution, value: ParamValue): Promise<void> {
@@ -314,6 +312,74 @@ export class PostgresStorage implements StudyStorage {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
+  }
+
+  /** A new trial numbered one past the study's last (the study's counter is bumped under its row lock); none when there is no such study. */
+  private async insertTrial(query: Query, studyId: number, state: 'WAITING' | 'RUNNING', userAttrs: string, systemAttrs: string): Promise<TrialRow | undefined> {
+    const { rows } = await query<TrialRow>(
+      `WITH numbered AS (
+         UPDATE dlopt_studies SET next_trial_number = next_trial_number + 1 WHERE id = $1::integer RETURNING next_trial_number - 1 AS number
+       ), created AS (
+         INSERT INTO dlopt_trials (study_id, number, state, user_attrs, system_attrs, started_at, heartbeat_at)
+         SELECT $1::integer, number, $2::text, $3::jsonb, $4::jsonb,
+           CASE WHEN $2::text = 'RUNNING' THEN clock_timestamp() END, CASE WHEN $2::text = 'RUNNING' THEN clock_timestamp() END
+         FROM numbered
+         RETURNING *
+       )
+       ${selectTrials('created t')}`,
+      [studyId, state, userAttrs, systemAttrs],
+    );
+    return rows[0];
+  }
+
+  /** Starts the oldest WAITING trial no one else is claiming; none when none waits. */
+  private async claimOldest(query: Query, studyId: number): Promise<TrialRow | undefined> {
+    const { rows } = await query<TrialRow>(
+      `WITH claimed AS (
+         UPDATE dlopt_trials SET state = 'RUNNING', started_at = clock_timestamp(), heartbeat_at = clock_timestamp()
+         WHERE id = (
+           SELECT id FROM dlopt_trials WHERE study_id = $1 AND state = 'WAITING' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED
+         ) AND state = 'WAITING'
+         RETURNING *
+       )
+       ${selectTrials('claimed t')}`,
+      [studyId],
+    );
+    return rows[0];
+  }
+
+  /** Runs `fn` in one transaction on one connection: committed if it returns, rolled back if it throws. */
+  private async transaction<T>(fn: (query: Query) => Promise<T>): Promise<T> {
+    if (this.closed) throw new DloptError(`the PostgreSQL storage ${this.where} is closed`);
+    const wrap = (error: unknown) => new DloptError(`PostgreSQL storage ${this.where}: ${describeError(error)}`, { cause: error });
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw wrap(error);
+    }
+    const query: Query = async (sql, params = []) => {
+      try {
+        return await client.query(sql, params);
+      } catch (error) {
+        throw wrap(error);
+      }
+    };
+    let broken: Error | undefined;
+    try {
+      await query('BEGIN');
+      const result = await fn(query);
+      await query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    } finally {
+      // A connection that could not roll back is in an unknown state: closed rather than reused.
+      client.release(broken);
+    }
   }
 
   private async setStudyAttr(column: 'user_attrs' | 'system_attrs', studyId: number, key: string, value: unknown): Promise<void> {

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { DloptError, UsageError, describeError } from '../../errors.js';
 import type { Distribution, ParamValue } from '../distributions.js';
 import type { Direction, FrozenTrial, TrialState } from '../trial-state.js';
-import type { NewTrial, StudyRecord, StudyStorage } from './storage.js';
+import { maxStartedOf, type NewTrial, type StartTrialOptions, type StudyRecord, type StudyStorage } from './storage.js';
 
 /** 'dlop' in ASCII: marks a file as ours, so a stranger's SQLite database is refused rather than migrated. */
 export const SQLITE_APPLICATION_ID = 0x646c6f70;
@@ -184,21 +184,24 @@ export class SqliteStorage implements StudyStorage {
     const systemAttrs = toJson(template.systemAttrs ?? {});
     return this.write(() => {
       this.study(studyId);
-      const { next } = this.statements.nextNumber.get(studyId) as { next: number };
-      const now = state === 'RUNNING' ? Date.now() : null;
-      const id = Number(this.statements.insertTrial.run(studyId, next, state, now, now, userAttrs, systemAttrs).lastInsertRowid);
-      return this.frozen(id);
+      return this.frozen(this.insertTrial(studyId, state, userAttrs, systemAttrs));
     });
   }
 
   async claimWaitingTrial(studyId: number): Promise<FrozenTrial | undefined> {
     return this.write(() => {
       this.study(studyId);
-      const oldest = this.statements.oldestWaiting.get(studyId) as { id: number } | undefined;
-      if (!oldest) return undefined;
-      const now = Date.now();
-      this.statements.startTrial.run(now, now, oldest.id);
-      return this.frozen(oldest.id);
+      const id = this.claimOldest(studyId);
+      return id === undefined ? undefined : this.frozen(id);
+    });
+  }
+
+  async startTrial(studyId: number, options?: StartTrialOptions): Promise<FrozenTrial | undefined> {
+    const max = maxStartedOf(options);
+    return this.write(() => {
+      this.study(studyId);
+      if (max !== undefined && (this.statements.countStarted.get(studyId) as { n: number }).n >= max) return undefined;
+      return this.frozen(this.claimOldest(studyId) ?? this.insertTrial(studyId, 'RUNNING', '{}', '{}'));
     });
   }
 
@@ -310,6 +313,22 @@ export class SqliteStorage implements StudyStorage {
       }
       throw new DloptError(`study database ${this.path}: ${describeError(error)}`, { cause: error });
     }
+  }
+
+  /** Inside a write: a new trial numbered one past the study's last; its id. */
+  private insertTrial(studyId: number, state: 'WAITING' | 'RUNNING', userAttrs: string, systemAttrs: string): number {
+    const { next } = this.statements.nextNumber.get(studyId) as { next: number };
+    const now = state === 'RUNNING' ? Date.now() : null;
+    return Number(this.statements.insertTrial.run(studyId, next, state, now, now, userAttrs, systemAttrs).lastInsertRowid);
+  }
+
+  /** Inside a write: starts the oldest WAITING trial; its id, or undefined when none waits. */
+  private claimOldest(studyId: number): number | undefined {
+    const oldest = this.statements.oldestWaiting.get(studyId) as { id: number } | undefined;
+    if (!oldest) return undefined;
+    const now = Date.now();
+    this.statements.startTrial.run(now, now, oldest.id);
+    return oldest.id;
   }
 
   private study(studyId: number): StudyRow {
@@ -426,6 +445,7 @@ function prepare(db: Db) {
       'INSERT INTO trials (study_id, number, state, started_at, heartbeat_at, user_attrs, system_attrs) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     oldestWaiting: db.prepare("SELECT id FROM trials WHERE study_id = ? AND state = 'WAITING' ORDER BY number LIMIT 1"),
+    countStarted: db.prepare("SELECT count(*) AS n FROM trials WHERE study_id = ? AND state <> 'WAITING'"),
     startTrial: db.prepare("UPDATE trials SET state = 'RUNNING', started_at = ?, heartbeat_at = ? WHERE id = ?"),
     trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
     trialParams: db.prepare('SELECT * FROM trial_params WHERE trial_id = ? ORDER BY rowid'),

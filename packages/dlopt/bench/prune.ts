@@ -8,6 +8,7 @@
 //
 //   node --import tsx packages/dlopt/bench/prune.ts --model RUN_DIR [--out runs/prune-bench]
 //        [--fine-tune-epochs 2] [--structured l1|l2|bn|apoz|mean-activation] [--only magnitude-80,filters-50]
+//   node --import tsx packages/dlopt/bench/prune.ts --model RUN_DIR --measure PRUNED_DIR,PRUNED_DIR…   (throughput only)
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,21 +24,25 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'speed-images': { type: 'string', default: '2048' },
     rounds: { type: 'string', default: '5' },
+    // Only measure: the original and these finished pruning run directories (comma-separated).
+    measure: { type: 'string' },
   },
 });
 if (!values.model) throw new Error('--model RUN_DIR: the trained model to prune');
 const epochs = values['fine-tune-epochs'];
+// Magnitude pruning uses one global threshold and one step: the AGP schedule already prunes gradually
+// over the first half of the fine-tuning, which is Zhu & Gupta's recipe.
 const VARIANTS = [
   { name: 'control', label: 'control: fine-tuned, nothing pruned', flags: ['--method', 'magnitude', '--sparsity', '0'] },
-  { name: 'magnitude-50', label: 'weights −50% (magnitude, AGP)', flags: ['--method', 'magnitude', '--sparsity', '0.5'] },
-  { name: 'magnitude-80', label: 'weights −80% (magnitude, AGP, 2 steps)', flags: ['--method', 'magnitude', '--sparsity', '0.8', '--steps', '2'] },
-  { name: 'magnitude-90', label: 'weights −90% (magnitude, AGP, 3 steps)', flags: ['--method', 'magnitude', '--sparsity', '0.9', '--steps', '3'] },
+  { name: 'magnitude-50', label: 'weights −50% (magnitude, global, AGP)', flags: ['--method', 'magnitude', '--sparsity', '0.5', '--scope', 'global'] },
+  { name: 'magnitude-80', label: 'weights −80% (magnitude, global, AGP)', flags: ['--method', 'magnitude', '--sparsity', '0.8', '--scope', 'global'] },
+  { name: 'magnitude-90', label: 'weights −90% (magnitude, global, AGP)', flags: ['--method', 'magnitude', '--sparsity', '0.9', '--scope', 'global'] },
   { name: 'filters-25', label: `filters −25% (${values.structured})`, flags: ['--method', values.structured, '--sparsity', '0.25'] },
   { name: 'filters-50', label: `filters −50% (${values.structured}, 2 steps)`, flags: ['--method', values.structured, '--sparsity', '0.5', '--steps', '2'] },
 ];
 const only = values.only?.split(',');
-const variants = only ? VARIANTS.filter((v) => only.includes(v.name)) : VARIANTS;
-if (variants.length === 0) throw new Error(`--only: choose from ${VARIANTS.map((v) => v.name).join(', ')}`);
+const variants = values.measure ? [] : only ? VARIANTS.filter((v) => only.includes(v.name)) : VARIANTS;
+if (variants.length === 0 && !values.measure) throw new Error(`--only: choose from ${VARIANTS.map((v) => v.name).join(', ')}`);
 await mkdir(values.out, { recursive: true });
 
 interface Side {
@@ -64,6 +69,14 @@ for (const v of variants) {
   console.log(`\n== ${v.label}: dlopt ${args.join(' ')}${done ? ' (done before: reused)' : ''}`);
   if (!done) await runDlopt(args);
   results.push({ ...v, dir, command: `dlopt ${args.join(' ')}`, summary: JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary });
+}
+
+for (const dir of values.measure?.split(',') ?? []) {
+  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary;
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { prune: Record<string, unknown> };
+  const p = config.prune;
+  const label = `${p.method} ${p.scope} sparsity ${p.sparsity}, ${p.steps} step(s) × ${p.fineTuneEpochs} epoch(s)`;
+  results.push({ name: dir, label, dir, command: `(measured) ${dir}`, summary });
 }
 
 // Throughput of all models in one process, alternating.

@@ -143,6 +143,19 @@ describe('structured pruning', () => {
     result.model.dispose();
   });
 
+  it('prunes the units of hidden dense layers and the rows of the next one', async () => {
+    const input = tfl.input({ shape: [12] });
+    let x = tfl.layers.dense({ name: 'h1', units: 10, activation: 'relu' }).apply(input) as Tensor;
+    x = tfl.layers.dropout({ name: 'drop', rate: 0.3 }).apply(x) as Tensor;
+    x = tfl.layers.dense({ name: 'h2', units: 6, activation: 'elu' }).apply(x) as Tensor;
+    const model = randomize(tfl.model({ inputs: input, outputs: tfl.layers.dense({ name: 'out', units: 3, activation: 'softmax' }).apply(x) as Tensor }));
+    const result = await pruneStructured(model, { criterion: 'l2', sparsity: 0.5, scope: 'layer' });
+    assert.deepEqual(widths(result.model), { h1: 5, h2: 3, out: 3 });
+    assert.deepEqual(result.model.getLayer('h2').getWeights()[0]!.shape, [5, 3]);
+    assert.ok(result.maxDifference < 1e-5);
+    result.model.dispose();
+  });
+
   it('the equivalence check catches a shrink that does not match the mask', async () => {
     const model = seedLike();
     const graph = traceChannels(model);

@@ -30,7 +30,7 @@ export function pruneCommand() {
     .option('--steps <n>', 'prune → fine-tune rounds; the sparsity grows linearly to --sparsity', positiveInt, 1)
     .option('--fine-tune-epochs <n>', 'epochs of fine-tuning after each pruning step', nonNegativeInt, 1)
     .addOption(
-      new Option('--schedule <name>', 'magnitude: prune at once at each step, or gradually (AGP, cubic) over the first half of its fine-tuning').choices([
+      new Option('--schedule <name>', 'magnitude: prune at once at each step, or gradually (AGP, cubic) over the first half of its fine-tuning (default: agp when fine-tuning)').choices([
         'oneshot',
         'agp',
       ] as const),

@@ -96,6 +96,15 @@ describe('dlopt prune (end to end)', () => {
     assert.ok(!hasStackTrace(bn.stderr));
   });
 
+  it('a 2:4 pattern keeps 2 of every 4 weights and says which layer it cannot apply to', async () => {
+    const out = join(dir, 'pattern');
+    const r = await runCli(['prune', '--model', run, '--method', 'magnitude', '--pattern', '2:4', '--fine-tune-epochs', '0', '--speed-images', '32', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /layer 'conv1' is left dense: its input axis has 3 entries, not a multiple of 4/);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as Summary;
+    assert.deepEqual(summary.layers.map((l) => [l.layer, l.zeros! / l.size!]), [['conv1', 0], ['conv2', 0.5], ['dense', 0.5]]);
+  });
+
   it('bad requests fail with a message and no stack trace', async () => {
     const cases: [string[], RegExp, number][] = [
       [['--method', 'l1', '--sparsity', '1'], /expected a number from 0 up to \(not including\) 1/, 2],

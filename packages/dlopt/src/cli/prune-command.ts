@@ -144,6 +144,9 @@ async function prune(flags: {
       batchSize: settings.batchSize,
       label: (epoch, epochs) => `Step ${step + 1}/${settings.steps} fine-tune epoch ${epoch}/${epochs}`,
     }),
+    onSkipped(skipped) {
+      for (const s of skipped) out.warn(`layer '${s.layer}' is left dense: ${s.reason}`);
+    },
     onStep(r) {
       step = r.step;
       const after = r.pruned_accuracy === null ? '' : `accuracy after pruning ${pct(r.pruned_accuracy)}, `;

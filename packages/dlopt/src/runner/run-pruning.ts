@@ -64,6 +64,8 @@ export interface PruningRunOptions {
   observer?: FitObserver;
   onStep?(record: StepRecord): void;
   onMeasured?(label: 'original' | 'pruned', m: Measurement): void;
+  /** Layers left whole, and why (an N:M pattern that does not fit a layer), as soon as they are known. */
+  onSkipped?(skipped: { layer: string; reason: string }[]): void;
 }
 
 export interface StepRecord {
@@ -121,6 +123,7 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
   let frozen: { name: string; reasons: string[] }[] = [];
   let maxDifference: number | null = null;
   let epochOffset = 0;
+  let skipped: { layer: string; reason: string }[] = [];
   const history: (EpochMetrics & { step: number })[] = [];
 
   try {
@@ -158,7 +161,9 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
             }),
           );
         } else {
-          applyMagnitudePruning(current, settings.pattern ? { pattern: settings.pattern } : { sparsity: target, scope: settings.scope });
+          const stats = applyMagnitudePruning(current, settings.pattern ? { pattern: settings.pattern } : { sparsity: target, scope: settings.scope });
+          skipped = stats.flatMap((l) => (l.skipped ? [{ layer: l.layer, reason: l.skipped }] : []));
+          if (skipped.length > 0 && step === 1) options.onSkipped?.(skipped);
           prunedAccuracy = (await evaluate(current)).accuracy;
           // Holds the masks through fine-tuning (recomputed once, from weights already pruned).
           callbacks.push(
@@ -230,6 +235,7 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
     steps,
     layers: structured ? widthChanges(original, current) : weightSparsity(current).layers,
     frozen,
+    skipped,
     max_output_difference: maxDifference,
     validation: splits.describe.val,
     total_seconds: (performance.now() - started) / 1000,

@@ -66,8 +66,8 @@ export async function resolveModelJson(path: string): Promise<string> {
   return inner;
 }
 
-/** Loads a model saved by saveModel (or any tfjs layers model.json with its weight files beside it). */
-export async function loadModel(path: string): Promise<{ model: tfl.LayersModel; modelJson: tf.io.ModelJSON; file: string }> {
+/** model.json of a run directory or the file itself, parsed and checked to be a layers model with a weights manifest. */
+export async function readModelJson(path: string): Promise<{ file: string; modelJson: tf.io.ModelJSON }> {
   const file = await resolveModelJson(path);
   let modelJson: tf.io.ModelJSON;
   try {
@@ -78,8 +78,13 @@ export async function loadModel(path: string): Promise<{ model: tfl.LayersModel;
   if (typeof modelJson !== 'object' || modelJson === null || !modelJson.modelTopology) {
     throw new DloptError(`${file} is not a TensorFlow.js layers model (no modelTopology)`);
   }
-  const manifest = modelJson.weightsManifest;
-  if (!Array.isArray(manifest)) throw new DloptError(`${file} has no weightsManifest`);
+  if (!Array.isArray(modelJson.weightsManifest)) throw new DloptError(`${file} has no weightsManifest`);
+  return { file, modelJson };
+}
+
+/** Loads a model saved by saveModel (or any tfjs layers model.json with its weight files beside it). */
+export async function loadModel(path: string): Promise<{ model: tfl.LayersModel; modelJson: tf.io.ModelJSON; file: string }> {
+  const { file, modelJson } = await readModelJson(path);
   const base = dirname(file);
   try {
     const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (groups) => {

@@ -5,7 +5,7 @@ import { crc32, gzip } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DloptError, describeError } from '../errors.js';
-import { resolveModelJson, saveModel, writeAtomic } from './model-files.js';
+import { readModelJson, saveModel, writeAtomic } from './model-files.js';
 
 export const SPARSE_WEIGHTS_BIN = 'weights.sparse.bin';
 
@@ -223,16 +223,7 @@ export async function saveSparseModel(
  * directory or its model.json.
  */
 export async function loadSparseModel(path: string): Promise<tfl.LayersModel> {
-  const file = await resolveModelJson(path);
-  let modelJson: tf.io.ModelJSON;
-  try {
-    modelJson = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
-  } catch (error) {
-    throw new DloptError(`${file} is not valid JSON: ${describeError(error)}`, { cause: error });
-  }
-  if (typeof modelJson !== 'object' || modelJson === null || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
-    throw new DloptError(`${file} is not a TensorFlow.js layers model (no modelTopology or weightsManifest)`);
-  }
+  const { file, modelJson } = await readModelJson(path);
   const sparsePath = join(dirname(file), SPARSE_WEIGHTS_BIN);
   let bytes: Uint8Array;
   try {
@@ -240,7 +231,7 @@ export async function loadSparseModel(path: string): Promise<tfl.LayersModel> {
   } catch (error) {
     throw new DloptError(`cannot read ${sparsePath}: ${describeError(error)}`, { cause: error });
   }
-  const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  const specs = modelJson.weightsManifest!.flatMap((g) => g.weights);
   const data = decodeSparseWeights(bytes, specs, sparsePath);
   try {
     const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async () => [specs, data]);

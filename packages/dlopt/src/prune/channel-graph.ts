@@ -51,11 +51,7 @@ export class ChannelGroup {
   readonly producers: Layer[] = [];
   /** Every weight axis that follows these channels. */
   readonly slices: WeightSlice[] = [];
-  /**
-   * Layers whose output is exactly this group after a ReLU (an activation's
-   * zeros are what APoZ counts); then the producers' outputs, for mean
-   * activation when there is no ReLU.
-   */
+  /** Layers whose output is exactly this group after a ReLU: where APoZ and mean activation are measured. */
   readonly reluOutputs: Layer[] = [];
   /** Why the group must keep all its channels (empty: it may be pruned). */
   readonly frozen: string[] = [];
@@ -342,13 +338,9 @@ function union(a: ChannelGroup, b: ChannelGroup): ChannelGroup {
   root.producers.push(...child.producers);
   root.reluOutputs.push(...child.reluOutputs);
   root.frozen.push(...child.frozen);
-  root.producers.sort((x, y) => layerOrder(x) - layerOrder(y));
+  // Layer ids grow in creation order, which for a model built or loaded in one go is model order.
+  root.producers.sort((x, y) => x.id - y.id);
   return root;
-}
-
-// Layer ids grow in creation order, which for models built or loaded in one go is model order.
-function layerOrder(layer: Layer): number {
-  return layer.id;
 }
 
 /** Joins, channel for channel, the layouts of tensors combined elementwise; undefined when they do not line up. */

@@ -207,11 +207,9 @@ describe('structured pruning', () => {
         calibration: { images, numClasses: 5, batchSize: 16 },
       });
       assert.deepEqual(widths(result.model), { conv1: 6, conv2: 12, dense: 5 });
-      const graph = traceChannels(model);
       // The kept filters are all but 0 and 5.
       const keptKernel = tf.tidy(() => tf.gather(kernel!, [1, 2, 3, 4, 6, 7], 3).arraySync());
       assert.deepEqual(result.model.getLayer('conv1').getWeights()[0]!.arraySync(), keptKernel, criterion);
-      assert.ok(graph.groups.length > 0);
       result.model.dispose();
     }
   });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { DloptError } from '../errors.js';
 import { activationScores, type ActivationCriterion, type ActivationStatisticsOptions } from './activation-statistics.js';
-import { traceChannels, type ChannelGroup } from './channel-graph.js';
+import { traceChannels, type ChannelGraph, type ChannelGroup } from './channel-graph.js';
 import { weightScores, type WeightCriterion } from './channel-importance.js';
 import { selectChannels, type ChannelSelectionOptions } from './channel-selection.js';
 import { cloneModel, maskModel, shrinkModel } from './shrink-model.js';
@@ -107,7 +107,7 @@ function requireCalibration(options: StructuredPruningOptions): ActivationStatis
 async function compareOutputs(
   model: tfl.LayersModel,
   shrunk: tfl.LayersModel,
-  graph: ReturnType<typeof traceChannels>,
+  graph: ChannelGraph,
   kept: Map<ChannelGroup, number[]>,
 ): Promise<number> {
   const masked = await cloneModel(model);

@@ -91,6 +91,9 @@ export interface Measurement extends ModelCounts {
   val_loss: number;
 }
 
+/** Validation accuracy and loss of a model. */
+type Score = Pick<Evaluation, 'accuracy' | 'loss'>;
+
 export interface PruningRunResult {
   model: tfl.LayersModel;
   original: Measurement;
@@ -124,13 +127,14 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
   let maxDifference: number | null = null;
   let epochOffset = 0;
   let skipped: { layer: string; reason: string }[] = [];
-  const history: (EpochMetrics & { step: number })[] = [];
+  let last: Score = base;
 
   try {
     for (let step = 1; step <= settings.steps; step++) {
       const target = settings.pattern ? 1 - settings.pattern.n / settings.pattern.m : (settings.sparsity * step) / settings.steps;
       const previous = settings.pattern ? 0 : (settings.sparsity * (step - 1)) / settings.steps;
-      let prunedAccuracy: number | null = null;
+      // The validation split measured right after pruning (null when pruning happens during fine-tuning).
+      let pruned: Evaluation | null = null;
       const callbacks: Callback[] = [];
       if (structured) {
         const result = await pruneStructured(current, {
@@ -147,7 +151,7 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
         current = result.model;
         frozen = result.frozen;
         maxDifference = Math.max(maxDifference ?? 0, result.maxDifference);
-        prunedAccuracy = (await evaluate(current)).accuracy;
+        pruned = await evaluate(current);
       } else {
         if (current === original) current = await cloneModel(original);
         const stepsPerEpoch = Math.ceil(splits.train.count / settings.batchSize);
@@ -164,11 +168,11 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
           const stats = applyMagnitudePruning(current, settings.pattern ? { pattern: settings.pattern } : { sparsity: target, scope: settings.scope });
           skipped = stats.flatMap((l) => (l.skipped ? [{ layer: l.layer, reason: l.skipped }] : []));
           if (skipped.length > 0 && step === 1) options.onSkipped?.(skipped);
-          prunedAccuracy = (await evaluate(current)).accuracy;
+          pruned = await evaluate(current);
           // Holds the masks through fine-tuning (recomputed once, from weights already pruned).
           callbacks.push(
             new MagnitudePruning({
-              schedule: new ConstantSparsity({ target: Math.max(target, 1e-9), beginStep: 0, frequency: Number.MAX_SAFE_INTEGER }),
+              schedule: new ConstantSparsity({ target, beginStep: 0, frequency: Number.MAX_SAFE_INTEGER }),
               scope: settings.scope,
               ...(settings.pattern && { pattern: settings.pattern }),
             }),
@@ -176,27 +180,28 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
         }
       }
 
+      // Fine-tuning ends by measuring the validation split with the final weights; without it the model is as pruned.
       if (settings.fineTuneEpochs > 0) {
         const fitted = await fineTune(current, splits, trainConfig, settings, numClasses, step, callbacks, options.observer);
-        for (const m of fitted) {
-          const record = { ...m, epoch: m.epoch + epochOffset, step };
-          history.push(record);
-          await runDir?.appendMetrics(record);
-        }
+        for (const m of fitted) await runDir?.appendMetrics({ ...m, epoch: m.epoch + epochOffset, step } as EpochMetrics);
         epochOffset += fitted.length;
+        const end = fitted.at(-1)!;
+        last = { accuracy: end.val_accuracy!, loss: end.val_loss! };
+      } else {
+        last = pruned!;
       }
-      const after = await evaluate(current);
       const counts = countModel(current);
+      const sparsity = structured ? undefined : weightSparsity(current);
       const record: StepRecord = {
         step,
         target,
-        pruned_accuracy: prunedAccuracy,
-        val_accuracy: after.accuracy,
-        val_loss: after.loss,
+        pruned_accuracy: pruned?.accuracy ?? null,
+        val_accuracy: last.accuracy,
+        val_loss: last.loss,
         params: counts.params,
         nonzero_params: counts.nonzeroParams,
         flops: counts.flops,
-        achieved: structured ? channelShare(current, baseWidths!) : weightSparsity(current).prunableZeros / Math.max(1, weightSparsity(current).prunableSize),
+        achieved: sparsity ? sparsity.prunableZeros / Math.max(1, sparsity.prunableSize) : channelShare(current, baseWidths!),
       };
       steps.push(record);
       options.onStep?.(record);
@@ -211,12 +216,12 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
     batchSize: 256,
     rounds: 3,
   });
-  const measure = async (m: tfl.LayersModel, rate: number, evaluation?: Evaluation): Promise<Measurement> => {
+  const measure = async (m: tfl.LayersModel, rate: number, evaluation?: Score): Promise<Measurement> => {
     const e = evaluation ?? (await evaluate(m));
     return { ...countModel(m), files: await modelFileSizes(m), images_per_s: rate!, val_accuracy: e.accuracy, val_loss: e.loss };
   };
   const before = await measure(original, originalRate!, base);
-  const afterAll = await measure(current, prunedRate!);
+  const afterAll = await measure(current, prunedRate!, last);
   options.onMeasured?.('original', before);
   options.onMeasured?.('pruned', afterAll);
 

@@ -348,37 +348,14 @@ export class PostgresStorage implements StudyStorage {
     return rows[0];
   }
 
-  /** Runs `fn` in one transaction on one connection: committed if it returns, rolled back if it throws. */
+  /** Runs `fn` in one transaction on one connection, its errors (and the driver's) named after this storage. */
   private async transaction<T>(fn: (query: Query) => Promise<T>): Promise<T> {
     if (this.closed) throw new DloptError(`the PostgreSQL storage ${this.where} is closed`);
-    const wrap = (error: unknown) => new DloptError(`PostgreSQL storage ${this.where}: ${describeError(error)}`, { cause: error });
-    let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      return await inTransaction(this.pool, (client) => fn((sql, params = []) => client.query(sql, params)));
     } catch (error) {
-      throw wrap(error);
-    }
-    const query: Query = async (sql, params = []) => {
-      try {
-        return await client.query(sql, params);
-      } catch (error) {
-        throw wrap(error);
-      }
-    };
-    let broken: Error | undefined;
-    try {
-      await query('BEGIN');
-      const result = await fn(query);
-      await query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw error;
-    } finally {
-      // A connection that could not roll back is in an unknown state: closed rather than reused.
-      client.release(broken);
+      if (error instanceof DloptError) throw error;
+      throw new DloptError(`PostgreSQL storage ${this.where}: ${describeError(error)}`, { cause: error });
     }
   }
 
@@ -439,45 +416,54 @@ export class PostgresStorage implements StudyStorage {
  * schema as it was.
  */
 async function migrate(pool: pg.Pool): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
+    // to_regclass, not CREATE TABLE IF NOT EXISTS: the latter says NOTICE on every open.
+    const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('dlopt_schema_migrations') IS NOT NULL AS present`);
+    if (!rows[0]!.present) {
+      await client.query(`CREATE TABLE dlopt_schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    }
+    const applied = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM dlopt_schema_migrations');
+    const current = applied.rows[0]?.version ?? 0;
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+    if (current > latest) {
+      throw new DloptError(`the study database has schema version ${current}, newer than this dlopt knows (${latest}): upgrade dlopt`);
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      try {
+        await client.query(migration.sql);
+      } catch (error) {
+        throw new DloptError(`schema migration ${migration.version} (${migration.name}) failed: ${describeError(error)}`, { cause: error });
+      }
+      await client.query('INSERT INTO dlopt_schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+    }
+  });
+}
+
+/**
+ * Runs `fn` between BEGIN and COMMIT on one pooled connection, rolling back if
+ * it throws. A connection that could not roll back is in an unknown state:
+ * it is closed rather than returned to the pool.
+ */
+async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    try {
-      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
-      // to_regclass, not CREATE TABLE IF NOT EXISTS: the latter says NOTICE on every open.
-      const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('dlopt_schema_migrations') IS NOT NULL AS present`);
-      if (!rows[0]!.present) {
-        await client.query(`CREATE TABLE dlopt_schema_migrations (
-          version integer PRIMARY KEY,
-          name text NOT NULL,
-          applied_at timestamptz NOT NULL DEFAULT now()
-        )`);
-      }
-      const applied = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM dlopt_schema_migrations');
-      const current = applied.rows[0]?.version ?? 0;
-      const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-      if (current > latest) {
-        throw new DloptError(`the study database has schema version ${current}, newer than this dlopt knows (${latest}): upgrade dlopt`);
-      }
-      for (const migration of MIGRATIONS) {
-        if (migration.version <= current) continue;
-        try {
-          await client.query(migration.sql);
-        } catch (error) {
-          throw new DloptError(`schema migration ${migration.version} (${migration.name}) failed: ${describeError(error)}`, { cause: error });
-        }
-        await client.query('INSERT INTO dlopt_schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw error;
-    }
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
+    throw error;
   } finally {
-    // A connection that could not roll back is in an unknown state: closed rather than reused.
     client.release(broken);
   }
 }

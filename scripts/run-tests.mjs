@@ -21,5 +21,8 @@ const args = process.argv.slice(2);
 const chosen = args.filter((a) => a.endsWith('.test.ts'));
 const flags = args.filter((a) => !a.endsWith('.test.ts'));
 const files = chosen.length > 0 ? chosen : findTests('packages').sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...flags, ...files], { stdio: 'inherit' });
+// The spec reporter ends with a list of the failing tests and their errors, so the
+// tail of a CI log (all that may be kept of it) says what failed.
+const reporter = flags.some((f) => f.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec'];
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporter, ...flags, ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -21,3 +21,8 @@ export const out = {
 };
 
 export const style = pc;
+
+/** A word for a POSIX shell: as it is when it is safe, else single-quoted (commands the CLI suggests). */
+export function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

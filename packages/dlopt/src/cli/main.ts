@@ -6,6 +6,7 @@ import '../layers/all-layers.js';
 import { out } from './console.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { pruneCommand } from './prune-command.js';
+import { reportCommand } from './report-command.js';
 import { studyCommand } from './study-command.js';
 import { summaryCommand } from './summary-command.js';
 import { trainCommand } from './train-command.js';
@@ -25,6 +26,7 @@ export function buildProgram() {
     .addCommand(summaryCommand().exitOverride().showHelpAfterError(hint))
     .addCommand(pruneCommand().exitOverride().showHelpAfterError(hint))
     .addCommand(tuneCommand().exitOverride().showHelpAfterError(hint))
+    .addCommand(reportCommand().exitOverride().showHelpAfterError(hint))
     .addCommand(withSubcommands(studyCommand(), hint));
 }
 

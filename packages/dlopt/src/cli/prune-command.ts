@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { initBackend } from '../backend/backend.js';
 import { parseTrainConfig } from '../config/load-config.js';
@@ -9,7 +10,7 @@ import { PRUNE_METHODS, runPruning, type Measurement, type PruneMethod, type Pru
 import { makeSplits } from '../data/splits.js';
 import { RunDir } from '../train/run-dir.js';
 import { formatCompact, formatDuration, formatInt, formatRate } from '../util/format.js';
-import { out, style } from './console.js';
+import { out, shellQuote, style } from './console.js';
 import { epochProgress } from './epoch-progress.js';
 import { openDataset } from './open-dataset.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from './options.js';
@@ -172,6 +173,7 @@ async function prune(flags: {
       `inference ${(result.pruned.images_per_s / result.original.images_per_s).toFixed(2)}× as fast on ${backend.name}`,
   );
   out.result(`Done in ${formatDuration((performance.now() - started) / 1000)}; run directory: ${run.path}`);
+  out.result(`Report: dlopt report ${shellQuote(run.path)} --out ${shellQuote(join(run.path, 'report.html'))}`);
 }
 
 /** The before/after table the command prints (and the summary records as numbers). */

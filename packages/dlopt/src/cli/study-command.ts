@@ -1,13 +1,13 @@
 import { Command } from '@commander-js/extra-typings';
 import { existsSync } from 'node:fs';
 import { DloptError, UsageError } from '../errors.js';
-import { tuneInfo } from '../tune-cli/tune-study.js';
+import { readStudy } from '../report/build-report.js';
 import type { ParamValue } from '../tune/distributions.js';
 import { openStorage } from '../tune/storages/open-storage.js';
 import { sqlitePathFromUrl } from '../tune/storages/sqlite-storage.js';
 import type { StudyStorage } from '../tune/storages/storage.js';
-import type { Direction, FrozenTrial, TrialState } from '../tune/trial-state.js';
-import { formatDuration } from '../util/format.js';
+import { bestTrial, countStates, type Direction, type FrozenTrial, type TrialState } from '../tune/trial-state.js';
+import { formatDuration, formatParam } from '../util/format.js';
 import { out, style } from './console.js';
 
 export function studyCommand() {
@@ -79,31 +79,16 @@ export interface StudyReport {
 
 /** A study's trials and its best trial, from any storage; an unknown study is an error that lists the storage's studies. */
 export async function studyReport(storage: StudyStorage, name: string): Promise<StudyReport> {
-  const record = await storage.getStudy(name);
-  if (!record) {
-    const names = (await storage.listStudies()).map((s) => `'${s.name}'`);
-    throw new DloptError(`no study named '${name}' in this storage (${names.length ? `it has ${names.join(', ')}` : 'it has none'})`);
-  }
-  const trials = [...(await storage.getAllTrials(record.id))].sort((a, b) => a.number - b.number);
-  const best = bestTrial(trials, record.direction);
+  const study = await readStudy(storage, name);
+  const best = bestTrial(study.trials, study.direction);
   const now = Date.now();
   return {
-    study: record.name,
-    direction: record.direction,
-    metric: tuneInfo(record.systemAttrs).metric ?? null,
+    study: study.name,
+    direction: study.direction,
+    metric: study.metric,
     bestTrial: best ? trialReport(best, now) : null,
-    trials: trials.map((t) => trialReport(t, now)),
+    trials: study.trials.map((t) => trialReport(t, now)),
   };
-}
-
-/** The best COMPLETE trial (the lowest number among ties). */
-export function bestTrial(trials: readonly FrozenTrial[], direction: Direction): FrozenTrial | undefined {
-  let best: FrozenTrial | undefined;
-  for (const t of trials) {
-    if (t.state !== 'COMPLETE' || t.value === null) continue;
-    if (!best || (direction === 'minimize' ? t.value < best.value! : t.value > best.value!)) best = t;
-  }
-  return best;
 }
 
 function trialReport(t: FrozenTrial, now: number): TrialReport {
@@ -162,13 +147,6 @@ export function formatStudyReport(report: StudyReport): string[] {
 }
 
 /** "3 complete, 1 pruned, 1 failed" */
-export function countStates(trials: readonly { state: TrialState }[]): string {
-  const n = (state: TrialState) => trials.filter((t) => t.state === state).length;
-  const parts = [`${n('COMPLETE')} complete`, `${n('PRUNED')} pruned`, `${n('FAIL')} failed`];
-  if (n('RUNNING')) parts.push(`${n('RUNNING')} running`);
-  if (n('WAITING')) parts.push(`${n('WAITING')} waiting`);
-  return parts.join(', ');
-}
 
 /** Each dotted name by its shortest unambiguous ending (optimizer.lr → lr, unless another name also ends in lr; optimizer.name → optimizer). */
 export function shortNames(names: readonly string[]): Map<string, string> {
@@ -190,10 +168,6 @@ export function shortNames(names: readonly string[]): Map<string, string> {
   return result;
 }
 
-export function formatParam(value: ParamValue): string {
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
-  return String(value);
-}
 
 export function formatMetric(value: number): string {
   return value.toFixed(4);

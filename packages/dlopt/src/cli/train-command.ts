@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { readFile } from 'node:fs/promises';
 import { initBackend } from '../backend/backend.js';
@@ -10,7 +11,7 @@ import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers/create-optimizer.js';
 import { RUN_FILES, RunDir } from '../train/run-dir.js';
 import { formatCompact, formatDuration, formatInt } from '../util/format.js';
-import { out, style } from './console.js';
+import { out, shellQuote, style } from './console.js';
 import { openDataset } from './open-dataset.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from './options.js';
 import { epochProgress } from './epoch-progress.js';
@@ -121,6 +122,7 @@ async function train(flags: TrainFlags): Promise<void> {
   if (!result.final.test) out.result('No test split in this data (no test_batch.bin): the figure above is validation accuracy.');
   const epochs = result.history.length;
   out.result(`Trained ${epochs} epoch${epochs === 1 ? '' : 's'} in ${formatDuration((performance.now() - started) / 1000)}; run directory: ${run.path}`);
+  out.result(`Report: dlopt report ${shellQuote(run.path)} --out ${shellQuote(join(run.path, 'report.html'))}`);
 }
 
 /** A new run: settings from the config file (if any) overridden by flags, validated. */

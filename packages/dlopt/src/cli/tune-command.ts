@@ -10,13 +10,13 @@ import { failTrialsOfDeadWorkers, isDeadLocalWorker, openTuneStudy, runTrials, w
 import { WorkerPool } from '../tune-cli/worker-pool.js';
 import { describeDistribution } from '../tune/distribution-utils.js';
 import type { Study } from '../tune/study.js';
-import type { FrozenTrial } from '../tune/trial-state.js';
-import { formatDuration } from '../util/format.js';
-import { out, style } from './console.js';
+import { bestTrial, countStates, type FrozenTrial } from '../tune/trial-state.js';
+import { formatDuration, formatParam } from '../util/format.js';
+import { out, shellQuote, style } from './console.js';
 import { openDataset } from './open-dataset.js';
 import { positiveInt, positiveNumber } from './options.js';
 import { startProgress, type Progress } from './progress-bar.js';
-import { bestTrial, countStates, formatMetric, formatParam, formatStudyReport, openStudyStorage, shortNames, studyReport } from './study-command.js';
+import { formatMetric, formatStudyReport, openStudyStorage, shortNames, studyReport } from './study-command.js';
 
 /** How often a worker says it is alive (in practice: at most this often, and after each epoch). */
 const HEARTBEAT_MS = 10_000;
@@ -279,15 +279,12 @@ async function summarize(config: TuneConfig, study: Study): Promise<void> {
       out.result(style.bold(`Best trial: #${best.number}, ${config.metric} ${formatMetric(best.value!)}`));
       for (const [name, value] of Object.entries(best.params)) out.result(`  ${name}: ${formatParam(value)}`);
     }
-    out.result(`All trials: dlopt study show --storage ${quote(config.storage)} --study ${quote(report.study)}`);
+    out.result(`All trials: dlopt study show --storage ${shellQuote(config.storage)} --study ${shellQuote(report.study)}`);
+    out.result(`Report: dlopt report --storage ${shellQuote(config.storage)} --study ${shellQuote(report.study)} --out ${shellQuote(`${report.study}-report.html`)}`);
   }
   if (!report.bestTrial) {
     const failed = report.trials.filter((t) => t.failReason !== undefined);
     const reason = failed.at(-1)?.failReason;
     throw new DloptError(`no trial completed (${countStates(report.trials)})${reason ? `; last failure: ${reason}` : ''}`);
   }
-}
-
-function quote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -25,3 +25,22 @@ export interface FrozenTrial {
   startedAt: number | null;
   completedAt: number | null;
 }
+
+/** The best COMPLETE trial (the lowest number among ties). */
+export function bestTrial(trials: readonly FrozenTrial[], direction: Direction): FrozenTrial | undefined {
+  let best: FrozenTrial | undefined;
+  for (const t of trials) {
+    if (t.state !== 'COMPLETE' || t.value === null) continue;
+    if (!best || (direction === 'minimize' ? t.value < best.value! : t.value > best.value!)) best = t;
+  }
+  return best;
+}
+
+/** "3 complete, 1 pruned, 0 failed" (running and waiting only when there are some). */
+export function countStates(trials: readonly { state: TrialState }[]): string {
+  const n = (state: TrialState) => trials.filter((t) => t.state === state).length;
+  const parts = [`${n('COMPLETE')} complete`, `${n('PRUNED')} pruned`, `${n('FAIL')} failed`];
+  if (n('RUNNING')) parts.push(`${n('RUNNING')} running`);
+  if (n('WAITING')) parts.push(`${n('WAITING')} waiting`);
+  return parts.join(', ');
+}

@@ -28,3 +28,9 @@ export function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond)) return '?';
   return perSecond >= 100 ? formatInt(perSecond) : perSecond.toFixed(1);
 }
+
+/** A hyperparameter's value: four significant digits, whole numbers and strings as they are. */
+export function formatParam(value: number | string | boolean | null): string {
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
+  return String(value);
+}

@@ -94,6 +94,8 @@ export { InMemoryStorage } from './tune/storages/in-memory-storage.js';
 export { SqliteStorage } from './tune/storages/sqlite-storage.js';
 export { PostgresStorage } from './tune/storages/postgres-storage.js';
 export { openStorage } from './tune/storages/open-storage.js';
+export { paramImportances, type ParamImportance } from './tune/param-importance.js';
+export { bestTrial } from './tune/trial-state.js';
 
 export { pruneStructured, STRUCTURED_CRITERIA, type StructuredCriterion, type StructuredPruningOptions, type StructuredPruningResult, type GroupChange } from './prune/structured-pruning.js';
 export { traceChannels, ChannelGroup, type ChannelGraph, type Layout, type WeightSlice } from './prune/channel-graph.js';
@@ -109,3 +111,10 @@ export { weightSparsity, type WeightSparsity, type LayerSparsity } from './prune
 export { countModel, measureThroughput, modelFileSizes, type ModelCounts, type FileSizes, type ThroughputOptions } from './prune/model-measurements.js';
 export { saveSparseModel, loadSparseModel, encodeSparseWeights, decodeSparseWeights, SPARSE_WEIGHTS_BIN, type SparseModelSizes } from './io/sparse-weights.js';
 export { runPruning, PRUNE_METHODS, type PruneMethod, type PruningSettings, type PruningRunOptions, type PruningRunResult, type StepRecord, type Measurement } from './runner/run-pruning.js';
+
+export { buildReport, readStudy, type ReportInputs } from './report/build-report.js';
+export { renderHtml } from './report/html-page.js';
+export { vegaBundles } from './report/vega-bundles.js';
+export { writeChartImages, chartSvg, svgToPng } from './report/png-export.js';
+export { readRuns, readRun, type RunRecord, type MetricsLine } from './report/run-files.js';
+export type { Report, ReportSection, ReportChart, ReportTable } from './report/report-model.js';

@@ -30,6 +30,7 @@ describe('dlopt train (end to end)', () => {
     assert.match(r.stderr, /Epoch 1\/2 .*loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy/);
     assert.match(r.stdout, /Test accuracy: \d+\.\d\d% \(loss \d\.\d{4}; test_batch\.bin \(12 images\)\)/);
     assert.match(r.stdout, /Validation accuracy: .*last 10 training images, held out/);
+    assert.ok(r.stdout.includes(`Report: dlopt report ${out} --out ${join(out, 'report.html')}`), r.stdout);
 
     assert.deepEqual((await readdir(out)).sort(), ['checkpoint', 'config.json', 'metrics.jsonl', 'model.json', 'summary.json', 'weights.bin']);
     const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));

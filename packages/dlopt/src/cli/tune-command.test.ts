@@ -135,6 +135,7 @@ describe('dlopt tune and dlopt study show (end to end)', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Study 'kept': 2 trials \(2 complete, 0 pruned, 0 failed\)\nBest trial: #\d, val_accuracy/);
       assert.ok(r.stdout.includes(`All trials: dlopt study show --storage ${storage} --study kept`), r.stdout);
+      assert.ok(r.stdout.includes(`Report: dlopt report --storage ${storage} --study kept --out kept-report.html`), r.stdout);
       for (const n of [0, 1]) assert.ok(existsSync(join(dir, 'trials', `trial-${n}`, 'summary.json')), `trial-${n}`);
       const record = JSON.parse(await readFile(join(dir, 'trials', 'trial-0', 'config.json'), 'utf8'));
       assert.equal(record.trial.study, 'kept');

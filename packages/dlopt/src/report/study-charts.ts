@@ -74,6 +74,23 @@ export function parallelPoints(study: StudyData, metric: string): ParallelPoint[
   ]);
 }
 
+/** Labels along each parallel-coordinates axis: its range's ends (and middle), every category, the objective's range. */
+export function parallelTicks(study: StudyData, metric: string): { axis: string; position: number; label: string }[] {
+  const ticks = studyParams(study.trials).flatMap(({ name, distribution: d }) => {
+    if (d.type === 'categorical') return d.choices.map((c) => ({ axis: name, position: axisPosition(c, d), label: formatParam(c) }));
+    const mid = d.log ? Math.sqrt(d.low * d.high) : (d.low + d.high) / 2;
+    return [d.low, mid, d.high].map((v) => ({ axis: name, position: axisPosition(v, d), label: formatParam(d.type === 'int' && !d.log ? Math.round(v) : v) }));
+  });
+  const done = study.trials.filter(finished).map((t) => t.value);
+  if (done.length > 0) {
+    const lo = Math.min(...done);
+    const hi = Math.max(...done);
+    const ends = hi > lo ? [[lo, 0] as const, [hi, 1] as const] : [[lo, 0.5] as const];
+    ticks.push(...ends.map(([v, position]) => ({ axis: metric, position, label: formatValue(v) })));
+  }
+  return ticks;
+}
+
 export function axisPosition(value: ParamValue, d: Distribution): number {
   if (d.type === 'categorical') {
     const i = d.choices.findIndex((c) => c === value);
@@ -170,25 +187,39 @@ export function studySection(study: StudyData, ids: IdSet): ReportSection {
     });
     const params = studyParams(study.trials);
     if (params.length > 0) {
+      const axes = [...params.map((p) => p.name), metric];
       charts.push({
         id: `${id}-parallel`,
         title: 'Parallel coordinates',
         caption: `One line per completed trial across its parameters and ${metric} (each axis scaled to its search range; log ranges on a log scale); colour is ${metric}.`,
         spec: withDefaults({
           width: Math.max(440, 120 * (params.length + 1)),
-          data: values(parallelPoints(study, metric)),
-          mark: { type: 'line', tooltip: true, opacity: 0.7 },
-          encoding: {
-            x: { field: 'axis', type: 'nominal', sort: [...params.map((p) => p.name), metric], title: null, axis: { labelAngle: 0, grid: true } },
-            y: { field: 'position', type: 'quantitative', axis: null, scale: { domain: [0, 1] } },
-            detail: { field: 'trial', type: 'nominal' },
-            color: { field: 'objective', type: 'quantitative', title: metric, scale: { scheme: 'viridis', reverse: study.direction === 'minimize' } },
-            tooltip: [
-              { field: 'trial', type: 'quantitative' },
-              { field: 'axis', type: 'nominal', title: 'parameter' },
-              { field: 'label', type: 'nominal', title: 'value' },
-            ],
-          },
+          layer: [
+            {
+              data: values(parallelPoints(study, metric)),
+              mark: { type: 'line', tooltip: true, opacity: 0.7 },
+              encoding: {
+                x: { field: 'axis', type: 'nominal', sort: axes, title: null, axis: { labelAngle: 0, grid: true, labelFontWeight: 'bold' } },
+                y: { field: 'position', type: 'quantitative', axis: null, scale: { domain: [0, 1] } },
+                detail: { field: 'trial', type: 'nominal' },
+                color: { field: 'objective', type: 'quantitative', title: metric, scale: { scheme: 'viridis', reverse: study.direction === 'minimize' } },
+                tooltip: [
+                  { field: 'trial', type: 'quantitative' },
+                  { field: 'axis', type: 'nominal', title: 'parameter' },
+                  { field: 'label', type: 'nominal', title: 'value' },
+                ],
+              },
+            },
+            {
+              data: values(parallelTicks(study, metric)),
+              mark: { type: 'text', align: 'right', dx: -4, fontSize: 10, color: '#444' },
+              encoding: {
+                x: { field: 'axis', type: 'nominal', sort: axes },
+                y: { field: 'position', type: 'quantitative' },
+                text: { field: 'label' },
+              },
+            },
+          ],
         }),
       });
       const importance = paramImportances(study.trials);
@@ -228,7 +259,8 @@ export function studySection(study: StudyData, ids: IdSet): ReportSection {
                 ? { field: 'x', type: 'nominal', title: name, axis: { labelAngle: 0 }, sort: distribution.choices.map(String) }
                 : { field: 'x', type: 'quantitative', title: name, scale: distribution.log ? { type: 'log' } : { zero: false } },
               y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
-              color: { field: 'trial', type: 'quantitative', scale: { scheme: 'blues' }, legend: null },
+              // Light enough to tell early from late, dark enough to see the earliest on white.
+              color: { field: 'trial', type: 'quantitative', scale: { range: ['#9ecae1', '#08306b'] }, legend: null },
             },
           }),
         });

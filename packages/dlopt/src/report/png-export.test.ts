@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DloptError } from '../errors.js';
 import { tempDir } from '../test-support/fixtures.js';
+import { studyTrials, writePruningRun, writeStudy, writeTrainingRun } from '../test-support/report-fixtures.js';
+import { InMemoryStorage } from '../tune/storages/in-memory-storage.js';
+import { buildReport } from './build-report.js';
 import { HEIGHT, values, WIDTH, withDefaults } from './chart-specs.js';
 import { chartSvg, svgToPng, writeChartImages } from './png-export.js';
 import type { Report, ReportChart } from './report-model.js';
@@ -113,6 +116,21 @@ describe('writeChartImages', () => {
     const { width, height } = pngSize(await readFile(file!));
     assert.ok(width > WIDTH && width < WIDTH + 200, `width ${width}`);
     assert.ok(height > HEIGHT && height < HEIGHT + 200, `height ${height}`);
+  });
+
+  it('every chart of a report of a study, a training run and a pruning run renders headlessly', async () => {
+    const storage = new InMemoryStorage();
+    await writeStudy(storage, 'demo', studyTrials(6));
+    const paths = [await writeTrainingRun(join(dir, 'runs', 'train')), await writePruningRun(join(dir, 'runs', 'prune'))];
+    const full = await buildReport({ paths, study: { storage, name: 'demo', url: 'memory' } });
+    const charts = full.sections.flatMap((s) => s.charts);
+    assert.ok(charts.length >= 8, charts.map((c) => c.id).join(' '));
+    // SVG only (rasterizing them all would make this file slow): a spec Vega rejects fails here.
+    const svgs = await Promise.all(charts.map((c) => chartSvg(c)));
+    svgs.forEach((svg, i) => {
+      assert.match(svg, /^<svg[\s>]/, charts[i]!.id);
+      assert.ok(svg.includes(charts[i]!.title.replace(/&/g, '&amp;')), charts[i]!.id);
+    });
   });
 
   it('a report without charts writes nothing', async () => {

@@ -90,9 +90,9 @@ export function pruningSection(runs: readonly RunRecord[], ids: IdSet): ReportSe
             transform: [{ filter: "datum.stage !== 'pruned'" }],
             mark: { type: 'line', point: { filled: true, size: 60 }, tooltip: true },
             encoding: {
-              x: { field: 'sparsity', type: 'quantitative', axis: { format: '.0%' }, title: 'sparsity (share removed)' },
+              x: { field: 'sparsity', type: 'quantitative', axis: { format: '.0%' }, title: 'sparsity (share removed)', scale: { padding: 8, nice: false } },
               y: { field: 'accuracy', type: 'quantitative', axis: { format: '.0%' }, title: 'validation accuracy', scale: { zero: false } },
-              color: { field: 'run', type: 'nominal', title: null },
+              color: { field: 'run', type: 'nominal', title: null, legend: { labelLimit: 320 } },
             },
           },
           {
@@ -115,7 +115,7 @@ export function pruningSection(runs: readonly RunRecord[], ids: IdSet): ReportSe
     if (points.length === 0) continue;
     const layerOrder = [...new Set(points.map((p) => p.layer))];
     charts.push({
-      id: `${id}-layers${finished.length > 1 ? `-${r.name.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase()}` : ''}`,
+      id: ids.take(`${id}-layers${finished.length > 1 ? `-${r.name}` : ''}`),
       title: kind === 'width' ? `Layer widths before and after${finished.length > 1 ? `: ${pruneLabel(r)}` : ''}` : `Weight sparsity per layer${finished.length > 1 ? `: ${pruneLabel(r)}` : ''}`,
       caption: kind === 'width' ? 'Filters or units of each layer in the original and the pruned model.' : 'Share of each kernel’s weights that are zero in the pruned model.',
       spec: withDefaults({
@@ -141,7 +141,7 @@ export function pruningSection(runs: readonly RunRecord[], ids: IdSet): ReportSe
     title: runs.length === 1 ? `Pruning run ${pruneLabel(runs[0]!)}` : `Pruning runs (${runs.length})`,
     notes,
     charts,
-    tables: finished.map((r) => comparisonTable(r, `${id}-table${finished.length > 1 ? `-${r.name.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase()}` : ''}`)),
+    tables: finished.map((r) => comparisonTable(r, ids.take(`${id}-table${finished.length > 1 ? `-${r.name}` : ''}`))),
   };
 }
 

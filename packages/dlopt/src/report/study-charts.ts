@@ -246,7 +246,7 @@ export function studySection(study: StudyData, ids: IdSet): ReportSection {
         if (points.length === 0) continue;
         const categorical = distribution.type === 'categorical';
         charts.push({
-          id: `${id}-slice-${name.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase()}`,
+          id: ids.take(`${id}-slice-${name}`),
           title: `Slice: ${name}`,
           caption: `${metric} against ${name} for each completed trial; later trials are darker.`,
           spec: withDefaults({

@@ -59,10 +59,11 @@ export function trainingSection(runs: readonly RunRecord[], ids: IdSet): ReportS
         mark: { type: 'line', point: true, tooltip: true },
         params: [ZOOM],
         encoding: {
-          x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
-          y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
-          color: several ? { field: 'run', type: 'nominal' } : { field: 'split', type: 'nominal', title: null },
-          strokeDash: { field: 'split', type: 'nominal', title: null },
+          x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 }, scale: { padding: 6, nice: false } },
+          y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false, padding: 6 } },
+          color: several ? { field: 'run', type: 'nominal', legend: { symbolType: 'stroke' } } : { field: 'split', type: 'nominal', title: null, legend: { symbolType: 'stroke' } },
+          // A line symbol needs its stroke set in the legend's own encoding, or it is invisible.
+          strokeDash: { field: 'split', type: 'nominal', title: null, legend: { symbolType: 'stroke', encode: { symbols: { update: { stroke: { value: '#555' } } } } } },
           ...(several && { detail: { field: 'split' } }),
         },
       }),
@@ -78,7 +79,7 @@ export function trainingSection(runs: readonly RunRecord[], ids: IdSet): ReportS
           data: values(lr),
           mark: { type: 'line', point: true, tooltip: true },
           encoding: {
-            x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+            x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 }, scale: { padding: 6, nice: false } },
             y: { field: 'lr', type: 'quantitative', title: 'learning rate', axis: { format: '.2~e' } },
             ...(several && { color: { field: 'run', type: 'nominal' } }),
           },

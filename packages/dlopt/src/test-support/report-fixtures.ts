@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { MetricsLine } from '../report/run-files.js';
 import type { Distribution, ParamValue } from '../tune/distributions.js';
 import type { StudyStorage } from '../tune/storages/storage.js';
 
@@ -8,17 +9,8 @@ import type { StudyStorage } from '../tune/storages/storage.js';
  * milliseconds for the report's tests (no training).
  */
 
-export interface EpochLine {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  val_loss: number | null;
-  val_accuracy: number | null;
-  seconds: number;
-  images_per_s: number;
-  lr: number | null;
-  step?: number;
-}
+/** One epoch as metrics.jsonl holds it. */
+export type EpochLine = MetricsLine;
 
 /** `epochs` epochs of a run that learns: loss falls, accuracy rises, the rate decays by a cosine. */
 export function epochLines(epochs: number, options: { start?: number; speed?: number } = {}): EpochLine[] {

@@ -146,8 +146,6 @@ export function formatStudyReport(report: StudyReport): string[] {
   return lines;
 }
 
-/** "3 complete, 1 pruned, 1 failed" */
-
 /** Each dotted name by its shortest unambiguous ending (optimizer.lr → lr, unless another name also ends in lr; optimizer.name → optimizer). */
 export function shortNames(names: readonly string[]): Map<string, string> {
   const result = new Map<string, string>();

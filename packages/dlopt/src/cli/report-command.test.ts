@@ -64,13 +64,14 @@ describe('dlopt report (end to end)', () => {
     const files = (await readdir(png)).sort();
     assert.deepEqual(files, [
       'pruning-pruned-accuracy-vs-sparsity.png',
+      'pruning-pruned-fine-tuning.png',
       'pruning-pruned-layers.png',
       'training-runs-accuracy.png',
       'training-runs-learning-rate.png',
       'training-runs-loss.png',
       'training-runs-speed.png',
     ]);
-    assert.match(r.stdout, /Charts as PNG: 6 files in /);
+    assert.match(r.stdout, /Charts as PNG: 7 files in /);
     const image = await readFile(join(png, files[0]!));
     assert.deepEqual([...image.subarray(1, 4)], [...Buffer.from('PNG')]);
     const html = await readFile(join(dir, 'runs.html'), 'utf8');

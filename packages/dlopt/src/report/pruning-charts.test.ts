@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../test-support/fixtures.js';
 import { writePruningRun } from '../test-support/report-fixtures.js';
-import { comparisonTable, layerPoints, pruneLabel, pruningSection, sparsityPoints } from './pruning-charts.js';
+import { comparisonTable, fineTunePoints, layerPoints, pruneLabel, pruningSection, sparsityPoints } from './pruning-charts.js';
 import { IdSet } from './report-model.js';
 import { readRun, type RunRecord } from './run-files.js';
 
@@ -28,6 +28,23 @@ describe('pruning charts', () => {
 
     it('an unfinished run goes by its name', () => {
       assert.equal(pruneLabel({ ...l1, summary: null }), 'prune-l1');
+    });
+  });
+
+  describe('fineTunePoints', () => {
+    it('numbers fine-tuning epochs across steps and keeps each epoch\'s step', () => {
+      const points = fineTunePoints([l1]);
+      // Two steps of two epochs: four epochs, train and validation each.
+      assert.equal(points.length, 8);
+      assert.deepEqual([...new Set(points.map((p) => p.epoch))], [1, 2, 3, 4]);
+      assert.deepEqual(points.filter((p) => p.split === 'validation').map((p) => p.step), [1, 1, 2, 2]);
+      assert.equal(points[1]!.accuracy, l1.metrics[0]!.val_accuracy);
+      assert.equal(points[0]!.accuracy, l1.metrics[0]!.accuracy);
+    });
+
+    it('a pruning run\'s section draws them', () => {
+      const section = pruningSection([l1], new IdSet());
+      assert.ok(section.charts.some((c) => c.id === 'pruning-prune-l1-fine-tuning'), section.charts.map((c) => c.id).join());
     });
   });
 
@@ -167,9 +184,9 @@ describe('pruning charts', () => {
       assert.equal(section.title, `Pruning run ${pruneLabel(l1)}`);
       assert.deepEqual(
         section.charts.map((c) => c.id),
-        ['pruning-prune-l1-accuracy-vs-sparsity', 'pruning-prune-l1-layers'],
+        ['pruning-prune-l1-accuracy-vs-sparsity', 'pruning-prune-l1-fine-tuning', 'pruning-prune-l1-layers'],
       );
-      assert.match(section.charts[1]!.title, /widths/);
+      assert.match(section.charts[2]!.title, /widths/);
       assert.deepEqual(
         section.tables.map((t) => t.id),
         ['pruning-prune-l1-table'],
@@ -181,8 +198,8 @@ describe('pruning charts', () => {
       const section = pruningSection([l1, magnitude], new IdSet());
       assert.equal(section.id, 'pruning-runs');
       const chartIds = section.charts.map((c) => c.id);
-      assert.deepEqual(chartIds, ['pruning-runs-accuracy-vs-sparsity', 'pruning-runs-layers-prune-l1', 'pruning-runs-layers-prune-mag']);
-      assert.match(section.charts[2]!.title, /Weight sparsity per layer/);
+      assert.deepEqual(chartIds, ['pruning-runs-accuracy-vs-sparsity', 'pruning-runs-fine-tuning', 'pruning-runs-layers-prune-l1', 'pruning-runs-layers-prune-mag']);
+      assert.match(section.charts[3]!.title, /Weight sparsity per layer/);
       assert.deepEqual(
         section.tables.map((t) => t.id),
         ['pruning-runs-table-prune-l1', 'pruning-runs-table-prune-mag'],
@@ -190,8 +207,7 @@ describe('pruning charts', () => {
       for (const id of [...chartIds, ...section.tables.map((t) => t.id)]) assert.match(id, /^[a-z0-9-]+$/);
     });
 
-    // Fails at the time of writing: per-run ids are built from the run name outside the IdSet,
-    // so names that differ only in punctuation or case give the same chart and table ids.
+    // Per-run ids come from run names, which may differ only in punctuation or case.
     it('runs whose names differ only in punctuation or case still get unique ids', async () => {
       const a = await readRun(await writePruningRun(join(dir, 'collide', 'prune_l1')));
       const b = await readRun(await writePruningRun(join(dir, 'collide', 'Prune-L1')));
@@ -202,13 +218,13 @@ describe('pruning charts', () => {
       assert.equal(new Set(tableIds).size, tableIds.length, `table ids repeat: ${tableIds.join(', ')}`);
     });
 
-    it('an unfinished run (no summary.json) is noted, and has no chart or table', async () => {
+    it('an unfinished run (no summary.json) is noted, and has only its fine-tuning so far', async () => {
       const path = await writePruningRun(join(dir, 'prune-live'));
       await rm(join(path, 'summary.json'));
       const live = await readRun(path);
       assert.equal(live.kind, 'prune');
       const section = pruningSection([live], new IdSet());
-      assert.deepEqual(section.charts, []);
+      assert.deepEqual(section.charts.map((c) => c.id), ['pruning-prune-live-fine-tuning']);
       assert.deepEqual(section.tables, []);
       assert.ok(section.notes.some((n) => n.includes('prune-live') && /not finished/.test(n)), section.notes.join(' | '));
 

@@ -53,6 +53,27 @@ export function sparsityPoints(runs: readonly RunRecord[]): SparsityPoint[] {
   });
 }
 
+export interface FineTunePoint {
+  run: string;
+  /** Fine-tuning epochs counted across steps (each step's epochs restart at 1 in metrics.jsonl). */
+  epoch: number;
+  step: number;
+  split: 'train' | 'validation';
+  accuracy: number;
+}
+
+/** Accuracy through fine-tuning, epoch by epoch across the steps (a step's line ends where the next pruning cuts in). */
+export function fineTunePoints(runs: readonly RunRecord[]): FineTunePoint[] {
+  return runs.flatMap((r) =>
+    r.metrics.flatMap((m, i) => {
+      const step = m.step ?? 1;
+      const points: FineTunePoint[] = [{ run: pruneLabel(r), epoch: i + 1, step, split: 'train', accuracy: m.accuracy }];
+      if (m.val_accuracy !== null) points.push({ run: pruneLabel(r), epoch: i + 1, step, split: 'validation', accuracy: m.val_accuracy });
+      return points;
+    }),
+  );
+}
+
 export interface LayerPoint {
   layer: string;
   /** Channels or units (structured), or kept share of weights in % (magnitude). */
@@ -109,6 +130,26 @@ export function pruningSection(runs: readonly RunRecord[], ids: IdSet): ReportSe
     });
   } else if (finished.length > 0) {
     notes.push('No pruning step was recorded, so there is no accuracy-against-sparsity curve.');
+  }
+  const fineTune = fineTunePoints(runs);
+  if (fineTune.length > 0) {
+    const several = runs.length > 1;
+    charts.push({
+      id: ids.take(`${id}-fine-tuning`),
+      title: 'Accuracy through fine-tuning',
+      caption: 'Each step’s fine-tuning epochs in order; a line breaks where the next step prunes. Solid is training, dashed validation.',
+      spec: withDefaults({
+        data: values(fineTune),
+        mark: { type: 'line', point: true, tooltip: true },
+        encoding: {
+          x: { field: 'epoch', type: 'quantitative', title: 'fine-tuning epoch', axis: { tickMinStep: 1 }, scale: { padding: 6, nice: false } },
+          y: { field: 'accuracy', type: 'quantitative', axis: { format: '.0%' }, scale: { zero: false, padding: 6 } },
+          color: several ? { field: 'run', type: 'nominal', title: null, legend: { labelLimit: 320 } } : { field: 'split', type: 'nominal', title: null },
+          strokeDash: { field: 'split', type: 'nominal', title: null, legend: { symbolType: 'stroke', encode: { symbols: { update: { stroke: { value: '#555' } } } } } },
+          detail: { field: 'step' },
+        },
+      }),
+    });
   }
   for (const r of finished) {
     const { kind, points } = layerPoints(r);

@@ -122,6 +122,12 @@ describe('dlopt report (end to end)', () => {
       assert.match(r.stderr, message, args.join(' '));
       assert.ok(!hasStackTrace(r.stderr), r.stderr);
     }
+    // An output that cannot be written (its directory is a file) is the user's to fix, not a bug.
+    const run = await writeTrainingRun(join(dir, 'for-out'), { epochs: 2 });
+    const blocked = await runCli(['report', run, '--out', join(dir, 'c.tar.gz', 'r.html')]);
+    assert.equal(blocked.code, 1, blocked.stderr);
+    assert.match(blocked.stderr, /cannot (create the directory of|write the report to) .*c\.tar\.gz\/r\.html/);
+    assert.ok(!hasStackTrace(blocked.stderr) && !/bug in dlopt/.test(blocked.stderr), blocked.stderr);
     const notRun = join(dir, 'png');
     const r = await runCli(['report', notRun]);
     assert.equal(r.code, 1);

@@ -49,7 +49,11 @@ export function reportCommand() {
         } catch (error) {
           throw new DloptError(`cannot create the directory of ${opts.out}: ${describeError(error)}`, { cause: error });
         }
-        await writeAtomic(file, html);
+        try {
+          await writeAtomic(file, html);
+        } catch (error) {
+          throw new DloptError(`cannot write the report to ${opts.out}: ${describeError(error)}`, { cause: error });
+        }
         const charts = report.sections.reduce((n, s) => n + s.charts.length, 0);
         const notes = report.sections.flatMap((s) => s.notes);
         out.result(style.bold(`Report: ${file}`) + ` (${charts} chart${charts === 1 ? '' : 's'}, ${(html.length / 1e6).toFixed(2)} MB, opens offline)`);

@@ -47,7 +47,11 @@ export async function writeChartImages(report: Report, dir: string, options: { s
     } catch (error) {
       throw new DloptError(`cannot render chart '${chart.title}' to ${file}: ${describeError(error)}`, { cause: error });
     }
-    await writeAtomic(file, png);
+    try {
+      await writeAtomic(file, png);
+    } catch (error) {
+      throw new DloptError(`cannot write ${file}: ${describeError(error)}`, { cause: error });
+    }
     written.push(file);
   }
   return written;

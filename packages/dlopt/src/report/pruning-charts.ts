@@ -2,7 +2,7 @@ import { formatCompact, formatRate } from '../util/format.js';
 import { values, withDefaults } from './chart-specs.js';
 import type { IdSet, ReportChart, ReportSection, ReportTable } from './report-model.js';
 import type { RunRecord } from './run-files.js';
-import { num, numCell, pct, text } from './training-charts.js';
+import { num, numCell, pct, text } from './table-cells.js';
 
 export interface SparsityPoint {
   run: string;

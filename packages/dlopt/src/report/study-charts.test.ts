@@ -72,19 +72,19 @@ const ids = (charts: readonly ReportChart[]) => charts.map((c) => c.id);
 describe('historyPoints', () => {
   it('maximize: completed trials only, with the best so far', () => {
     assert.deepEqual(historyPoints(study(MIXED, 'maximize')), [
-      { trial: 0, value: 0.5, best: 0.5, isBest: true },
-      { trial: 2, value: 0.4, best: 0.5, isBest: false },
-      { trial: 3, value: 0.8, best: 0.8, isBest: true },
-      { trial: 5, value: 0.6, best: 0.8, isBest: false },
+      { trial: 0, value: 0.5, best: 0.5 },
+      { trial: 2, value: 0.4, best: 0.5 },
+      { trial: 3, value: 0.8, best: 0.8 },
+      { trial: 5, value: 0.6, best: 0.8 },
     ]);
   });
 
   it('minimize: the best so far is the lowest', () => {
     assert.deepEqual(historyPoints(study(MIXED, 'minimize')), [
-      { trial: 0, value: 0.5, best: 0.5, isBest: true },
-      { trial: 2, value: 0.4, best: 0.4, isBest: true },
-      { trial: 3, value: 0.8, best: 0.4, isBest: false },
-      { trial: 5, value: 0.6, best: 0.4, isBest: false },
+      { trial: 0, value: 0.5, best: 0.5 },
+      { trial: 2, value: 0.4, best: 0.4 },
+      { trial: 3, value: 0.8, best: 0.4 },
+      { trial: 5, value: 0.6, best: 0.4 },
     ]);
   });
 

@@ -5,7 +5,7 @@ import { bestTrial, countStates } from '../tune/trial-state.js';
 import { formatDuration, formatParam } from '../util/format.js';
 import { values, withDefaults, ZOOM } from './chart-specs.js';
 import type { IdSet, ReportChart, ReportSection, ReportTable } from './report-model.js';
-import { numCell, text } from './training-charts.js';
+import { numCell, text } from './table-cells.js';
 
 /** A study as the report reads it from its storage. */
 export interface StudyData {
@@ -24,19 +24,16 @@ export interface HistoryPoint {
   value: number;
   /** The best value of the trials up to and including this one. */
   best: number;
-  isBest: boolean;
 }
 
 /** Completed trials' values in trial order, with the best so far (Optuna's optimization history). */
 export function historyPoints(study: StudyData): HistoryPoint[] {
   const better = (a: number, b: number) => (study.direction === 'minimize' ? a < b : a > b);
   let best: number | undefined;
-  const points = study.trials.filter(finished).map((t) => {
-    const isBest = best === undefined || better(t.value, best);
-    if (isBest) best = t.value;
-    return { trial: t.number, value: t.value, best: best!, isBest };
+  return study.trials.filter(finished).map((t) => {
+    if (best === undefined || better(t.value, best)) best = t.value;
+    return { trial: t.number, value: t.value, best };
   });
-  return points;
 }
 
 /** Parameters in the order they first appear, with the distribution they were sampled from. */

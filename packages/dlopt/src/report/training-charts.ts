@@ -2,6 +2,7 @@ import { formatCompact, formatDuration, formatRate } from '../util/format.js';
 import { values, withDefaults, ZOOM } from './chart-specs.js';
 import type { IdSet, ReportChart, ReportSection, ReportTable } from './report-model.js';
 import type { RunRecord } from './run-files.js';
+import { fixed, num, numCell, pct, str, text } from './table-cells.js';
 
 export interface CurvePoint {
   run: string;
@@ -161,28 +162,4 @@ export function finalTable(runs: readonly RunRecord[], id: string): ReportTable 
     };
   });
   return { id, caption: 'Final figures (accuracy on the split the run reports; test only when the run had one)', columns: columns.map(([label, numeric]) => ({ label, numeric })), rows, sortable: runs.length > 1 };
-}
-
-export function pct(x: number | null | undefined): string {
-  return x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)}%`;
-}
-
-export function fixed(x: number | null | undefined, digits: number): string {
-  return x === null || x === undefined ? '—' : x.toFixed(digits);
-}
-
-export function num(x: unknown): number | null {
-  return typeof x === 'number' && Number.isFinite(x) ? x : null;
-}
-
-export function str(x: unknown): string | null {
-  return typeof x === 'string' ? x : null;
-}
-
-export function text(t: string): { text: string; sort: string } {
-  return { text: t, sort: t };
-}
-
-export function numCell(n: number | null, t: string): { text: string; sort: number | null } {
-  return { text: t, sort: n };
 }

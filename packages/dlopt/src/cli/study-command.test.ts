@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { DloptError } from '../errors.js';
 import { tempDir } from '../test-support/fixtures.js';
@@ -62,7 +63,8 @@ describe('dlopt study show', () => {
   });
 
   it('prints a table, the failures and the best trial', async () => {
-    const lines = formatStudyReport(await studyReport(await sampleStorage(), 'cifar'));
+    // Bold headings may carry escape codes (when stdout is a terminal or FORCE_COLOR is set).
+    const lines = formatStudyReport(await studyReport(await sampleStorage(), 'cifar')).map((l) => stripVTControlCharacters(l));
     const text = lines.join('\n');
     assert.match(lines[0]!, /^Study 'cifar': maximize val_accuracy; 6 trials \(3 complete, 1 pruned, 1 failed, 1 running\)$/);
     assert.match(text, /#\s+state\s+val_accuracy\s+optimizer\.lr\s+batchSize\s+duration/);

@@ -12,7 +12,7 @@ import { describeDistribution } from '../tune/distribution-utils.js';
 import type { Study } from '../tune/study.js';
 import { bestTrial, countStates, type FrozenTrial } from '../tune/trial-state.js';
 import { formatDuration, formatParam } from '../util/format.js';
-import { out, shellQuote, style } from './console.js';
+import { errStyle, out, shellQuote, style } from './console.js';
 import { openDataset } from './open-dataset.js';
 import { positiveInt, positiveNumber } from './options.js';
 import { startProgress, type Progress } from './progress-bar.js';
@@ -251,14 +251,14 @@ class TrialProgress {
     const metric = this.config.metric;
     let line: string;
     if (trial.state === 'COMPLETE') {
-      line = `trial ${trial.number} ${style.green('COMPLETE')} ${metric} ${formatMetric(trial.value!)} ${bestText} ${params.join(' ')} ${time}`;
+      line = `trial ${trial.number} ${errStyle.green('COMPLETE')} ${metric} ${formatMetric(trial.value!)} ${bestText} ${params.join(' ')} ${time}`;
     } else if (trial.state === 'PRUNED') {
       const epochs = trial.userAttrs.epochs;
       const value = trial.value === null ? '' : ` ${metric} ${formatMetric(trial.value)}`;
-      line = `trial ${trial.number} ${style.yellow('PRUNED')} at epoch ${String(epochs)}${value} ${bestText} ${params.join(' ')} ${time}`;
+      line = `trial ${trial.number} ${errStyle.yellow('PRUNED')} at epoch ${String(epochs)}${value} ${bestText} ${params.join(' ')} ${time}`;
     } else {
       const reason = typeof trial.systemAttrs.failReason === 'string' ? trial.systemAttrs.failReason : 'failed';
-      line = `trial ${trial.number} ${style.red('FAIL')} ${params.join(' ')} ${time}: ${reason}`;
+      line = `trial ${trial.number} ${errStyle.red('FAIL')} ${params.join(' ')} ${time}: ${reason}`;
     }
     out.info(line.replace(/ {2,}/g, ' '));
   }

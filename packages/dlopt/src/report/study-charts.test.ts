@@ -233,7 +233,7 @@ describe('studySection', () => {
     assert.match(section.notes[0]!, /no trials yet/);
   });
 
-  it('a stored study of 20 trials: history, parallel, importance, a slice per parameter, intermediate values', async () => {
+  it('a stored study of 20 trials: history, parallel, importance, contours, a slice per parameter, intermediate values', async () => {
     const data = await storedStudy(studyTrials(20));
     assert.equal(data.trials.length, 20);
     assert.equal(data.metric, 'val_accuracy');
@@ -242,6 +242,10 @@ describe('studySection', () => {
       'study-demo-history',
       'study-demo-parallel',
       'study-demo-importance',
+      // Pairs of parameters, most important first (the fixture's accuracy follows the learning rate).
+      'study-demo-contour-optimizer-lr-optimizer-name',
+      'study-demo-contour-optimizer-lr-batchsize',
+      'study-demo-contour-optimizer-name-batchsize',
       'study-demo-slice-optimizer-lr',
       'study-demo-slice-batchsize',
       'study-demo-slice-optimizer-name',
@@ -285,6 +289,44 @@ describe('studySection', () => {
     assert.ok(section.notes.some((n) => /importance needs/.test(n)));
     assert.ok(section.notes.some((n) => /no learning curves/.test(n)));
     assert.deepEqual(ids(section.charts), ['study-demo-history', 'study-demo-parallel', 'study-demo-slice-lr']);
+  });
+
+  it('contours: only for the three most important parameters, with their axes and the completed trials as dots', () => {
+    const D: Distribution = { type: 'float', low: 0, high: 0.5, log: false };
+    // val depends on lr most, then dropout, then batch; the optimizer barely matters.
+    const trials = Array.from({ length: 24 }, (_, i) => {
+      const lr = 1e-4 * Math.pow(100, ((i * 5) % 24) / 23);
+      const dropout = ((i * 7) % 24) / 48;
+      const batch = 16 * (1 + ((i * 11) % 8));
+      const value = 0.9 - 0.2 * Math.abs(Math.log10(lr) + 3) - 0.2 * dropout - 0.0004 * batch + 0.001 * (i % 3);
+      return trial(i, 'COMPLETE', value, { lr: [LR, lr], opt: [OPT, ['adam', 'sgd', 'rmsprop'][i % 3]!], dropout: [D, dropout], batch: [BATCH, batch] });
+    });
+    trials.push(trial(24, 'PRUNED', 0.99, { lr: [LR, 1e-3], opt: [OPT, 'adam'], dropout: [D, 0.1], batch: [BATCH, 32] }));
+    const section = studySection(study(trials), new IdSet());
+    const contours = section.charts.filter((c) => c.id.includes('-contour-'));
+    assert.deepEqual(ids(contours), ['study-demo-contour-lr-dropout', 'study-demo-contour-lr-batch', 'study-demo-contour-dropout-batch']);
+    const spec = contours[0]!.spec as unknown as {
+      layer: [
+        { data: { values: { value: number }[] }; encoding: Record<string, { field?: string; type?: string; scale?: { type: string; domain: number[] } }> },
+        { data: { values: { trial: number }[] } },
+      ];
+    };
+    const [cells, dots] = spec.layer;
+    assert.equal(cells.data.values.length, 20 * 20);
+    assert.deepEqual(cells.encoding.x!.scale, { type: 'log', domain: [1e-4, 1e-2], nice: false });
+    assert.deepEqual(cells.encoding.y!.scale, { type: 'linear', domain: [0, 0.5], nice: false, zero: false });
+    assert.equal(cells.encoding.x2!.field, 'x2');
+    assert.equal(dots.data.values.length, 24, 'completed trials only: the pruned one is not a dot');
+    const values = trials.slice(0, 24).map((t) => t.value!);
+    for (const c of cells.data.values) assert.ok(c.value >= Math.min(...values) - 1e-9 && c.value <= Math.max(...values) + 1e-9);
+    assert.ok(!section.notes.some((n) => /Contour/.test(n)));
+  });
+
+  it('contours need three completed trials over two parameters; a note says so', () => {
+    const two = [trial(0, 'COMPLETE', 0.5, { lr: [LR, 1e-3], opt: [OPT, 'sgd'] }), trial(1, 'COMPLETE', 0.6, { lr: [LR, 1e-4], opt: [OPT, 'adam'] })];
+    const section = studySection(study(two), new IdSet());
+    assert.ok(!section.charts.some((c) => c.id.includes('-contour-')));
+    assert.ok(section.notes.some((n) => /Contour plots need at least 3 completed trials/.test(n)), section.notes.join(' | '));
   });
 
   it('a hostile study name still gives a safe section id', () => {

@@ -1,9 +1,12 @@
 import { paramImportances } from '../tune/param-importance.js';
+import type { ParamImportance } from '../tune/param-importance.js';
 import type { Distribution, ParamValue } from '../tune/distributions.js';
 import type { Direction, FrozenTrial } from '../tune/trial-state.js';
 import { bestTrial, countStates } from '../tune/trial-state.js';
 import { formatDuration, formatParam } from '../util/format.js';
 import { values, withDefaults, ZOOM } from './chart-specs.js';
+import { contourAxis, contourMap } from './contour-map.js';
+import type { ContourAxis, ContourMap } from './contour-map.js';
 import type { IdSet, ReportChart, ReportSection, ReportTable } from './report-model.js';
 import { numCell, text } from './table-cells.js';
 
@@ -111,6 +114,66 @@ export interface IntermediatePoint {
   state: string;
   /** The last value a pruned trial reported: where the pruner stopped it. */
   prunedHere: boolean;
+}
+
+/**
+ * Contour maps for the pairs of the (up to) three most important parameters,
+ * most important on x; in study order when importance could not be computed.
+ */
+export function contourMaps(study: StudyData, params: ReturnType<typeof studyParams>, importance: readonly ParamImportance[]): ContourMap[] {
+  const rank = new Map(importance.map((p, i) => [p.name, i]));
+  const axes = [...params]
+    .sort((a, b) => (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity))
+    .flatMap((p) => contourAxis(p.name, p.distribution) ?? [])
+    .slice(0, 3);
+  const done = study.trials.filter(finished);
+  return axes.flatMap((x, i) => axes.slice(i + 1).flatMap((y) => contourMap(done, x, y) ?? []));
+}
+
+function contourChart(map: ContourMap, prefix: string, ids: IdSet, metric: string, direction: Direction): ReportChart {
+  const position = (axis: ContourAxis, field: 'x' | 'y') =>
+    axis.categorical
+      ? { field, type: 'nominal', title: axis.name, sort: axis.categories, ...(field === 'x' ? { axis: { labelAngle: 0 } } : {}) }
+      : { field, type: 'quantitative', title: axis.name, scale: { type: axis.log ? 'log' : 'linear', domain: [axis.edges[0], axis.edges.at(-1)], nice: false, ...(axis.log ? {} : { zero: false }) } };
+  const span = (axis: ContourAxis, field: 'x2' | 'y2') => (axis.categorical ? {} : { [field]: { field } });
+  const color = { field: 'value', type: 'quantitative', title: metric, scale: { scheme: 'viridis', reverse: direction === 'minimize' } };
+  return {
+    id: ids.take(`${prefix}-${map.x.name}-${map.y.name}`),
+    title: `Contour: ${map.x.name} × ${map.y.name}`,
+    caption: `${metric} over ${map.x.name} and ${map.y.name}: cells with trials (dots) hold their mean; the others are interpolated between them, never beyond the values measured.`,
+    spec: withDefaults({
+      width: 320,
+      height: 260,
+      layer: [
+        {
+          data: values(map.cells),
+          mark: { type: 'rect', tooltip: true },
+          encoding: {
+            x: position(map.x, 'x'),
+            ...span(map.x, 'x2'),
+            y: position(map.y, 'y'),
+            ...span(map.y, 'y2'),
+            color,
+            tooltip: [{ field: 'value', type: 'quantitative', title: metric, format: '.4f' }, { field: 'measured', type: 'nominal', title: 'has trials' }],
+          },
+        },
+        {
+          data: values(map.points),
+          mark: { type: 'point', filled: true, color: 'white', stroke: '#222', strokeWidth: 1, size: 36, opacity: 1, tooltip: true },
+          encoding: {
+            x: position(map.x, 'x'),
+            y: position(map.y, 'y'),
+            tooltip: [
+              { field: 'trial', type: 'quantitative' },
+              { field: 'x', type: map.x.categorical ? 'nominal' : 'quantitative', title: map.x.name },
+              { field: 'y', type: map.y.categorical ? 'nominal' : 'quantitative', title: map.y.name },
+              { field: 'value', type: 'quantitative', title: metric, format: '.4f' },
+            ],
+          },
+        },
+      ],
+    }),
+  };
 }
 
 /** Values each trial reported per step (epoch): the learning curves the pruner judged. */
@@ -238,6 +301,9 @@ export function studySection(study: StudyData, ids: IdSet): ReportSection {
       } else {
         notes.push('Parameter importance needs at least two completed trials whose values differ.');
       }
+      const maps = contourMaps(study, params, importance);
+      for (const map of maps) charts.push(contourChart(map, `${id}-contour`, ids, metric, study.direction));
+      if (maps.length === 0 && params.length >= 2) notes.push('Contour plots need at least 3 completed trials that spread over two parameters.');
       for (const { name, distribution } of params) {
         const points = slicePoints(study, name);
         if (points.length === 0) continue;

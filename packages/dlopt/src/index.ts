@@ -60,6 +60,7 @@ export { ColorJitter } from './augment/color.js';
 export { Mixup, CutMix, GaussianNoise } from './augment/mix.js';
 export { RandAugment, RAND_AUGMENT_OPS } from './augment/rand-augment.js';
 export { evaluateModel, type Evaluation } from './train/evaluate.js';
+export { classMetrics, type ClassMetrics } from './train/class-metrics.js';
 export { RunDir, RUN_FILES } from './train/run-dir.js';
 
 export { saveModel, loadModel } from './io/model-files.js';

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CIFAR10 } from '../data/cifar10-format.js';
-import { cifarFixture, tempDir, writeCifarDirectory, writeTarGz } from '../test-support/fixtures.js';
+import { CLASS_NAMES, cifarFixture, tempDir, writeCifarDirectory, writeTarGz } from '../test-support/fixtures.js';
 import { hasStackTrace, runCli } from '../test-support/run-cli.js';
 
 describe('dlopt evaluate (end to end)', () => {
@@ -11,7 +11,10 @@ describe('dlopt evaluate (end to end)', () => {
   let cleanup: () => Promise<void>;
   let data: string;
   let run: string;
-  let summary: { final: { test: { accuracy: number; loss: number }; val: { accuracy: number } } };
+  let summary: {
+    final: { test: { accuracy: number; loss: number; confusion: number[][] }; val: { accuracy: number; confusion: number[][] } };
+    class_names: string[];
+  };
 
   before(async () => {
     ({ dir, cleanup } = await tempDir());
@@ -27,12 +30,34 @@ describe('dlopt evaluate (end to end)', () => {
     const r = await runCli(['evaluate', '--model', run, '--data', data, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(result), ['split', 'n', 'loss', 'accuracy', 'images_per_s']);
+    assert.deepEqual(Object.keys(result), ['split', 'n', 'loss', 'accuracy', 'images_per_s', 'per_class', 'class_names', 'confusion']);
     assert.equal(result.split, 'test');
     assert.equal(result.n, 12);
     assert.equal(result.accuracy, summary.final.test.accuracy);
     assert.ok(Math.abs(result.loss - summary.final.test.loss) < 1e-5);
     assert.ok(result.images_per_s > 0);
+    // The confusion matrix: 10×10 counts of every test image, its diagonal the correct ones, as training recorded it.
+    const confusion = result.confusion as number[][];
+    assert.deepEqual(result.class_names, [...CLASS_NAMES]);
+    assert.equal(confusion.length, 10);
+    assert.equal(confusion.flat().reduce((a, b) => a + b, 0), 12);
+    assert.equal(confusion.reduce((n, row, i) => n + row[i]!, 0), Math.round(result.accuracy * 12));
+    assert.deepEqual(confusion, summary.final.test.confusion);
+    assert.deepEqual(summary.class_names, result.class_names);
+    const perClass = result.per_class as { class: string; images: number; accuracy: number | null }[];
+    assert.deepEqual(perClass.map((c) => c.class), result.class_names);
+    assert.deepEqual(perClass.map((c) => c.images), confusion.map((row) => row.reduce((a, b) => a + b, 0)));
+    for (const [i, c] of perClass.entries()) assert.equal(c.accuracy, c.images === 0 ? null : confusion[i]![i]! / c.images);
+  });
+
+  it('prints a per-class table under the accuracy line', async () => {
+    const r = await runCli(['evaluate', '--model', run, '--data', data]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^test accuracy: /);
+    assert.match(lines[2]!, /^class\s+images\s+accuracy\s+precision\s+most often mistaken for$/);
+    assert.equal(lines.length, 3 + 10);
+    for (const [i, name] of CLASS_NAMES.entries()) assert.match(lines[3 + i]!, new RegExp(`^${name}\\s+\\d+\\s+(\\d+\\.\\d%|—)\\s+(\\d+\\.\\d%|—)\\s+`));
   });
 
   it('evaluates the validation split the run held out (its --val-size), given model.json', async () => {

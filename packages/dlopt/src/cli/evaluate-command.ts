@@ -5,9 +5,11 @@ import type { SplitName } from '../data/dataset.js';
 import { makeSplits } from '../data/splits.js';
 import { DloptError } from '../errors.js';
 import { loadModel } from '../io/model-files.js';
+import { classMetrics, type ClassMetrics } from '../train/class-metrics.js';
 import { evaluateModel } from '../train/evaluate.js';
 import { formatInt, formatRate } from '../util/format.js';
-import { out } from './console.js';
+import { out, style } from './console.js';
+import { textTable } from './text-table.js';
 import { openDataset } from './open-dataset.js';
 import { checkModelFitsData, readRunConfig } from './saved-run.js';
 import { nonNegativeInt, positiveInt } from './options.js';
@@ -77,6 +79,7 @@ async function evaluate(flags: {
   checkModelFitsData(model, file, set, dataset.classNames.length);
 
   const result = await evaluateModel(model, set, { batchSize: flags.batchSize, numClasses: dataset.classNames.length });
+  const classes = classMetrics(result.confusion, dataset.classNames);
   if (flags.json) {
     out.result(
       JSON.stringify({
@@ -85,6 +88,9 @@ async function evaluate(flags: {
         loss: result.loss,
         accuracy: result.accuracy,
         images_per_s: result.imagesPerS,
+        per_class: classes.map((c) => ({ class: c.name, images: c.images, accuracy: c.accuracy, precision: c.precision })),
+        class_names: dataset.classNames,
+        confusion: result.confusion,
       }),
     );
   } else {
@@ -92,5 +98,21 @@ async function evaluate(flags: {
       `${splitName} accuracy: ${(result.accuracy * 100).toFixed(2)}% (loss ${result.loss.toFixed(4)}) on ` +
         `${formatInt(result.n)} images — ${description}; ${formatRate(result.imagesPerS)} images/s on ${backend.name}`,
     );
+    out.result('');
+    for (const line of classTable(classes)) out.result(line);
   }
+}
+
+/** Per-class accuracy, precision and each class's most common mistake, as the text output shows them. */
+export function classTable(classes: readonly ClassMetrics[]): string[] {
+  const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+  const rows = classes.map((c) => [
+    c.name,
+    formatInt(c.images),
+    pct(c.accuracy),
+    pct(c.precision),
+    c.mistakenFor ? `${c.mistakenFor.name} (${pct(c.mistakenFor.share)})` : '—',
+  ]);
+  const [head, ...body] = textTable(['class', 'images', 'accuracy', 'precision', 'most often mistaken for'], rows, (i) => i >= 1 && i <= 3);
+  return [style.bold(head!), ...body];
 }

@@ -11,6 +11,7 @@ import { makeSplits } from '../data/splits.js';
 import { RunDir } from '../train/run-dir.js';
 import { formatCompact, formatDuration, formatInt, formatRate } from '../util/format.js';
 import { out, shellQuote, style } from './console.js';
+import { textTable } from './text-table.js';
 import { epochProgress } from './epoch-progress.js';
 import { openDataset } from './open-dataset.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from './options.js';
@@ -191,9 +192,7 @@ export function comparisonTable(a: Measurement, b: Measurement, structured: bool
   rows.push(['inference images/s', formatRate(a.images_per_s), formatRate(b.images_per_s), `${(b.images_per_s / a.images_per_s).toFixed(2)}×`]);
   rows.push(['val accuracy', pct(a.val_accuracy), pct(b.val_accuracy), `${signed((b.val_accuracy - a.val_accuracy) * 100, 2)} pt`]);
   const header: [string, string, string, string] = ['', 'original', 'pruned', 'change'];
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  return textTable(header, rows, (i) => i > 0).join('\n');
 }
 
 function change(a: number, b: number): string {

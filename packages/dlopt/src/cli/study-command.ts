@@ -9,6 +9,7 @@ import type { StudyStorage } from '../tune/storages/storage.js';
 import { bestTrial, countStates, type Direction, type FrozenTrial, type TrialState } from '../tune/trial-state.js';
 import { formatDuration, formatParam } from '../util/format.js';
 import { out, style } from './console.js';
+import { textTable } from './text-table.js';
 
 export function studyCommand() {
   const study = new Command('study').description('inspect hyperparameter studies (what dlopt tune records)');
@@ -127,10 +128,8 @@ export function formatStudyReport(report: StudyReport): string[] {
   ];
   if (rows.length > 0) {
     lines.push('');
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const numeric = (i: number) => i === 0 || i === 2 || i === header.length - 1;
-    const line = (cells: string[]) => cells.map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-    lines.push(style.bold(line(header)), ...rows.map(line));
+    const [head, ...body] = textTable(header, rows, (i) => i === 0 || i === 2 || i === header.length - 1);
+    lines.push(style.bold(head!), ...body);
   }
   const failed = report.trials.filter((t) => t.state === 'FAIL' && t.failReason !== undefined);
   if (failed.length > 0) {

@@ -49,6 +49,16 @@ describe('dlopt train (end to end)', () => {
     assert.equal(summary.final.test.n, 12);
     assert.equal(summary.final.val.n, 10);
     assert.equal(summary.final.val.accuracy, lines[1].val_accuracy);
+    // Confusion matrices of the final model: every image counted once, the diagonal its correct ones.
+    // The validation one is the last epoch's own, not a second pass.
+    for (const [split, n] of [['val', 10], ['test', 12]] as const) {
+      const confusion = summary.final[split].confusion as number[][];
+      assert.equal(confusion.length, 10, split);
+      assert.ok(confusion.every((row) => row.length === 10));
+      assert.equal(confusion.flat().reduce((a, b) => a + b, 0), n, split);
+      assert.equal(confusion.reduce((k, row, i) => k + row[i]!, 0), Math.round(summary.final[split].accuracy * n), split);
+    }
+    assert.equal(summary.class_names.length, 10);
     assert.ok(summary.total_seconds > 0);
     const record = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
     assert.equal(record.config.model, 'seed-cnn');

@@ -193,7 +193,7 @@ describe('dlopt report in Chromium', () => {
   it('shows notes instead of charts for an empty study and a one-epoch run', { skip }, async () => {
     const storage = new InMemoryStorage();
     await writeStudy(storage, 'empty', []);
-    const run = await writeTrainingRun(join(dir, 'single'), { epochs: 1 });
+    const run = await writeTrainingRun(join(dir, 'single'), { epochs: 1, confusion: false });
     const { report, file } = await writeReport('empty', { paths: [run], study: { storage, name: 'empty', url: 'memory' } });
     assert.equal(report.sections.flatMap((s) => s.charts).length, 0);
 

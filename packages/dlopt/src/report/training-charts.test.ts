@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../test-support/fixtures.js';
-import { epochLines, writeTrainingRun, type EpochLine } from '../test-support/report-fixtures.js';
+import { confusionFor, epochLines, writeTrainingRun, type EpochLine } from '../test-support/report-fixtures.js';
+import { CLASS_NAMES } from '../test-support/fixtures.js';
 import { IdSet, type ReportChart } from './report-model.js';
 import { readRuns, type RunRecord } from './run-files.js';
-import { curvePoints, finalTable, learningRatePoints, speedPoints, trainingSection } from './training-charts.js';
+import { confusionCells, curvePoints, finalTable, learningRatePoints, MAX_CONFUSION_RUNS, runConfusion, speedPoints, trainingSection } from './training-charts.js';
 
 /** A run as readRuns returns it, made in memory. */
 function run(name: string, metrics: EpochLine[], summary: Record<string, unknown> | null = { model: 'seed-cnn' }): RunRecord {
@@ -217,5 +218,68 @@ describe('finalTable', () => {
     assert.deepEqual(cell('val loss'), { text: '1.2000', sort: 1.2 });
     assert.deepEqual(cell('test accuracy'), { text: '48.75%', sort: 0.4875 });
     assert.equal(cell('status').text, 'stopped early (epoch 7)');
+  });
+});
+
+describe('confusion matrices', () => {
+  const THREE = ['cat', 'dog', 'ship'];
+  const M = [
+    [6, 3, 1],
+    [2, 8, 0],
+    [0, 0, 0],
+  ];
+  const withMatrix = (name: string, final: Record<string, unknown>, names: unknown = THREE) => run(name, epochLines(2), { model: 'seed-cnn', class_names: names, final });
+
+  it('runConfusion takes the reported split: test when the run had one, else validation', () => {
+    assert.equal(runConfusion(withMatrix('a', { val: { accuracy: 0.7, confusion: M } }))?.split, 'val');
+    const both = runConfusion(withMatrix('b', { val: { accuracy: 0.7, confusion: M }, test: { accuracy: 0.6, confusion: M } }))!;
+    assert.equal(both.split, 'test');
+    assert.equal(both.accuracy, 0.6);
+    assert.deepEqual(both.classNames, THREE);
+  });
+
+  it('runConfusion: nothing for an unfinished or older run, or a matrix that does not fit its class names', () => {
+    assert.equal(runConfusion(run('a', epochLines(2), null)), null);
+    assert.equal(runConfusion(withMatrix('b', { val: { accuracy: 0.7 } })), null);
+    assert.equal(runConfusion(withMatrix('c', { val: { confusion: M } }, ['cat', 'dog'])), null);
+    assert.equal(runConfusion(withMatrix('d', { val: { confusion: M } }, null)), null);
+    assert.equal(runConfusion(withMatrix('e', { val: { confusion: [[1, 2, 3], [4, 5], [6, 7, 8]] } })), null);
+    assert.equal(runConfusion(withMatrix('f', { val: { confusion: [[1, 2, 3], [4, 5, -6], [6, 7, 8]] } })), null);
+    assert.equal(runConfusion(withMatrix('g', { val: { confusion: [[1, 2, 3], [4, 5, 0.5], [6, 7, 8]] } })), null);
+  });
+
+  it('confusionCells: a cell per pair, each row of shares summing to 1; an empty row is all zeros', () => {
+    const cells = confusionCells({ split: 'val', classNames: THREE, confusion: M, accuracy: null });
+    assert.equal(cells.length, 9);
+    assert.deepEqual(cells[1], { actual: 'cat', predicted: 'dog', count: 3, share: 0.3 });
+    for (const name of ['cat', 'dog']) {
+      const sum = cells.filter((c) => c.actual === name).reduce((n, c) => n + c.share, 0);
+      assert.ok(Math.abs(sum - 1) < 1e-12, name);
+    }
+    assert.ok(cells.filter((c) => c.actual === 'ship').every((c) => c.share === 0));
+  });
+
+  it('one run: one matrix after its curves, ordered by the class names', () => {
+    const section = trainingSection([withMatrix('a', { val: { accuracy: 0.7, confusion: M } })], new IdSet());
+    const chart = section.charts.at(-1)!;
+    assert.equal(chart.id, 'training-confusion');
+    assert.equal(chart.title, 'Confusion matrix (validation)');
+    assert.deepEqual((encoding(chart).x as { sort?: string[] }).sort, THREE);
+    assert.deepEqual((encoding(chart).y as { sort?: string[] }).sort, THREE);
+    assert.equal(data(chart).length, 9);
+  });
+
+  it('a one-epoch run still gets its matrix: it describes the final model, not a curve', () => {
+    const one = run('one', epochLines(1), { model: 'seed-cnn', class_names: [...CLASS_NAMES], final: { val: { accuracy: 0.5, confusion: confusionFor(0.5) } } });
+    assert.deepEqual(trainingSection([one], new IdSet()).charts.map((c) => c.id), ['training-confusion']);
+  });
+
+  it(`several runs: one matrix each, up to ${MAX_CONFUSION_RUNS}; past that only the most accurate run's, with a note`, () => {
+    const runs = [0.5, 0.8, 0.6, 0.7, 0.4].map((acc, i) => withMatrix(`r${i}`, { val: { accuracy: acc, confusion: M } }));
+    const four = trainingSection(runs.slice(0, 4), new IdSet());
+    assert.deepEqual(four.charts.filter((c) => c.id.includes('confusion')).map((c) => c.id), [0, 1, 2, 3].map((i) => `training-runs-confusion-r${i}`));
+    const five = trainingSection(runs, new IdSet());
+    assert.deepEqual(five.charts.filter((c) => c.id.includes('confusion')).map((c) => c.title), ['Confusion matrix: r1 (validation)']);
+    assert.ok(five.notes.some((n) => /5 runs have a confusion matrix; only the most accurate one's \(r1\) is drawn/.test(n)), five.notes.join(' | '));
   });
 });

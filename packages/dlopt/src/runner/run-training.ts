@@ -45,7 +45,7 @@ export interface TrainingRunResult {
   history: EpochMetrics[];
   splits: Splits;
   /** Final metrics per split of the final model. */
-  final: Partial<Record<'val' | 'test', Pick<Evaluation, 'n' | 'loss' | 'accuracy'>>>;
+  final: Partial<Record<'val' | 'test', Pick<Evaluation, 'n' | 'loss' | 'accuracy'> & Partial<Pick<Evaluation, 'confusion'>>>>;
   reportedSplit: 'val' | 'test' | null;
   /** The epoch early stopping ended on, if it did. */
   stoppedEarly?: number;
@@ -87,6 +87,8 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   if (resume && runDir) await runDir.rewriteMetrics(resume.history);
 
   let fitted: EpochMetrics[];
+  // The last epoch's validation, kept whole so the final figures get its confusion matrix without a second pass.
+  let lastValidation: Evaluation | undefined;
   try {
     fitted = await fitModel(model, splits, {
       epochs: config.epochs,
@@ -98,6 +100,10 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
       callbacks,
       observer: {
         ...options.observer,
+        onValidationEnd: (e) => {
+          lastValidation = e;
+          options.observer?.onValidationEnd?.(e);
+        },
         onEpochEnd: async (m) => {
           await runDir?.appendMetrics(m);
           await options.observer?.onEpochEnd?.(m);
@@ -120,7 +126,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   if (splits.val && restored) {
     final.val = await evaluateModel(model, splits.val, { batchSize: config.batchSize, numClasses });
   } else if (splits.val && last && last.val_loss !== null && last.val_accuracy !== null) {
-    final.val = { n: splits.val.count, loss: last.val_loss, accuracy: last.val_accuracy };
+    final.val = { n: splits.val.count, loss: last.val_loss, accuracy: last.val_accuracy, ...(lastValidation && { confusion: lastValidation.confusion }) };
   }
   if (splits.test) final.test = await evaluateModel(model, splits.test, { batchSize: config.batchSize, numClasses });
   const reportedSplit = final.test ? 'test' : final.val ? 'val' : null;
@@ -134,8 +140,12 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     epochs: history.length,
     stopped_early: earlyStopping?.stoppedEpoch ?? null,
     final: Object.fromEntries(
-      Object.entries(final).map(([split, e]) => [split, { n: e.n, loss: e.loss, accuracy: e.accuracy, description: splits.describe[split as 'val' | 'test'] }]),
+      Object.entries(final).map(([split, e]) => [
+        split,
+        { n: e.n, loss: e.loss, accuracy: e.accuracy, description: splits.describe[split as 'val' | 'test'], ...(e.confusion && { confusion: e.confusion }) },
+      ]),
     ),
+    class_names: [...dataset.classNames],
     last_epoch: last ?? null,
     reported_split: reportedSplit,
     splits: splits.describe,

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CLASS_NAMES } from './fixtures.js';
 import type { MetricsLine } from '../report/run-files.js';
 import type { Distribution, ParamValue } from '../tune/distributions.js';
 import type { StudyStorage } from '../tune/storages/storage.js';
@@ -30,8 +31,16 @@ export function epochLines(epochs: number, options: { start?: number; speed?: nu
   });
 }
 
+/** 50 validation images per class, `accuracy` of each right, the rest mistaken for the next class and the one three on (cat↔dog-like pairs). */
+export function confusionFor(accuracy: number): number[][] {
+  const right = Math.round(accuracy * 50);
+  return CLASS_NAMES.map((_, i) =>
+    CLASS_NAMES.map((__, j) => (j === i ? right : j === (i + 1) % 10 ? Math.ceil((50 - right) / 2) : j === (i + 3) % 10 ? Math.floor((50 - right) / 2) : 0)),
+  );
+}
+
 /** A finished `dlopt train` run directory (config.json, metrics.jsonl, summary.json; no model). */
-export async function writeTrainingRun(dir: string, options: { epochs?: number; model?: string; lines?: EpochLine[]; finished?: boolean } = {}): Promise<string> {
+export async function writeTrainingRun(dir: string, options: { epochs?: number; model?: string; lines?: EpochLine[]; finished?: boolean; confusion?: boolean } = {}): Promise<string> {
   const lines = options.lines ?? epochLines(options.epochs ?? 4);
   const model = options.model ?? 'seed-cnn';
   await mkdir(dir, { recursive: true });
@@ -48,7 +57,18 @@ export async function writeTrainingRun(dir: string, options: { epochs?: number; 
         flops_per_image: 7948584,
         epochs: lines.length,
         stopped_early: null,
-        final: last ? { val: { n: 500, loss: last.val_loss, accuracy: last.val_accuracy } } : {},
+        final: last
+          ? {
+              val: {
+                n: 500,
+                loss: last.val_loss,
+                accuracy: last.val_accuracy,
+                // A run from before dlopt recorded confusion matrices has none.
+                ...(options.confusion !== false && { confusion: confusionFor(last.val_accuracy ?? 0.5) }),
+              },
+            }
+          : {},
+        class_names: [...CLASS_NAMES],
         last_epoch: last ?? null,
         train_images_per_s: 2100,
         total_seconds: 12.5,

@@ -12,6 +12,11 @@ export interface Evaluation {
   /** Wall time of the evaluation loop (batch preparation + inference). */
   seconds: number;
   imagesPerS: number;
+  /**
+   * Counts of images by true class (row) and predicted class (column),
+   * numClasses × numClasses: where the errors go, which accuracy alone hides.
+   */
+  confusion: number[][];
 }
 
 /**
@@ -27,20 +32,23 @@ export async function evaluateModel(
   const started = performance.now();
   let lossSum = 0;
   let correct = 0;
+  const confusion = Array.from({ length: options.numClasses }, () => new Array<number>(options.numClasses).fill(0));
   const indices = new Uint32Array(options.batchSize);
   for (const [start, end] of batchRanges(set.count, options.batchSize)) {
     for (let i = start; i < end; i++) indices[i - start] = i;
     const { x, y } = makeBatch(set, indices.subarray(0, end - start), options.numClasses);
-    const sums = tf.tidy(() => {
+    const [sums, predicted] = tf.tidy(() => {
       const p = model.predict(x) as tf.Tensor;
       const loss = tf.sum(tfl.metrics.categoricalCrossentropy(y, p));
       const hits = tf.sum(tfl.metrics.categoricalAccuracy(y, p));
-      return tf.stack([loss, hits]);
+      return [tf.stack([loss, hits]), tf.argMax(p, -1)];
     });
     const [batchLoss, batchHits] = await sums.data();
-    tf.dispose([x, y, sums]);
+    const classes = await predicted.data();
+    tf.dispose([x, y, sums, predicted]);
     lossSum += batchLoss!;
     correct += batchHits!;
+    for (let i = start; i < end; i++) confusion[set.labels[i]!]![classes[i - start]!]! += 1;
     options.onProgress?.(end, set.count);
   }
   const seconds = (performance.now() - started) / 1000;
@@ -50,5 +58,6 @@ export async function evaluateModel(
     accuracy: correct / set.count,
     seconds,
     imagesPerS: set.count / seconds,
+    confusion,
   };
 }

@@ -7,7 +7,7 @@ import type { ImageSet } from '../data/image-set.js';
 import { TrainingDivergedError } from '../errors.js';
 import { Random, deriveSeed } from '../util/random.js';
 import type { Callback, TrainingContext } from './callbacks/callback.js';
-import { evaluateModel } from './evaluate.js';
+import { evaluateModel, type Evaluation } from './evaluate.js';
 import { withSeededMathRandom } from './seeded-randomness.js';
 import { TrainingOptimizer } from './optimizers/training-optimizer.js';
 
@@ -34,6 +34,8 @@ export interface FitObserver {
   onBatchEnd?(batch: number, stats: { loss: number; accuracy: number; imagesPerS: number; images: number }): void;
   /** Images of the validation split evaluated so far, after the epoch's training steps. */
   onValidationProgress?(done: number, total: number): void;
+  /** The whole validation result (its confusion matrix too), before onEpochEnd. */
+  onValidationEnd?(evaluation: Evaluation): void;
   onEpochEnd?(metrics: EpochMetrics): void | Promise<void>;
 }
 
@@ -133,6 +135,7 @@ export async function fitModel(
       } finally {
         for (const cb of [...callbacks].reverse()) cb.afterValidation?.(ctx);
       }
+      observer?.onValidationEnd?.(validation);
     }
     const metrics: EpochMetrics = {
       epoch,

@@ -26,8 +26,10 @@ describe('dlopt report (end to end)', () => {
     const r = await runCli(printed.split(' '));
     assert.equal(r.code, 0, r.stderr);
     const file = join(run, 'report.html');
-    assert.match(r.stdout, new RegExp(`Report: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(4 charts, \\d\\.\\d\\d MB, opens offline\\)`));
+    assert.match(r.stdout, new RegExp(`Report: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(5 charts, \\d\\.\\d\\d MB, opens offline\\)`));
     const html = await readFile(file, 'utf8');
+    // Loss, accuracy, learning rate, speed, and the confusion matrix train recorded for the validation split.
+    assert.ok(html.includes('id="training-confusion"'), 'the run train wrote has its confusion matrix drawn');
     assert.match(html, /^<!doctype html>/);
     assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
     assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)=["']?https?:/i, 'nothing is loaded from the network');
@@ -67,11 +69,13 @@ describe('dlopt report (end to end)', () => {
       'pruning-pruned-fine-tuning.png',
       'pruning-pruned-layers.png',
       'training-runs-accuracy.png',
+      'training-runs-confusion-a.png',
+      'training-runs-confusion-b.png',
       'training-runs-learning-rate.png',
       'training-runs-loss.png',
       'training-runs-speed.png',
     ]);
-    assert.match(r.stdout, /Charts as PNG: 7 files in /);
+    assert.match(r.stdout, /Charts as PNG: 9 files in /);
     const image = await readFile(join(png, files[0]!));
     assert.deepEqual([...image.subarray(1, 4)], [...Buffer.from('PNG')]);
     const html = await readFile(join(dir, 'runs.html'), 'utf8');

@@ -8,6 +8,7 @@ import { loadModel } from '../io/model-files.js';
 import { loadSparseModel } from '../io/sparse-weights.js';
 import { cifarFixture, tempDir, writeTarGz } from '../test-support/fixtures.js';
 import { hasStackTrace, runCli } from '../test-support/run-cli.js';
+import { classChangeLine } from './prune-command.js';
 
 interface Summary {
   method: string;
@@ -16,6 +17,8 @@ interface Summary {
   steps: { step: number; target: number; achieved: number; val_accuracy: number; pruned_accuracy: number | null }[];
   layers: { layer: string; before?: number; after?: number; size?: number; zeros?: number }[];
   speedup: number;
+  class_names: string[];
+  confusion: { original: number[][]; pruned: number[][] | null };
 }
 
 describe('dlopt prune (end to end)', () => {
@@ -45,6 +48,14 @@ describe('dlopt prune (end to end)', () => {
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as Summary;
     assert.deepEqual(summary.steps.map((s) => s.target), [0.4, 0.8]);
     assert.equal(summary.pruned.params, summary.original.params);
+    // Both confusion matrices count the 20 validation images, their diagonals the accuracy reported.
+    assert.match(r.stdout, /^Per class(, largest drops: \w+ −\d+\.\d pt \(\d+\.\d\d% → \d+\.\d\d%\)|: no class lost validation accuracy\.)/m);
+    assert.equal(summary.class_names.length, 10);
+    for (const [which, m] of [['original', summary.confusion.original], ['pruned', summary.confusion.pruned!]] as const) {
+      assert.equal(m.flat().reduce((a, b) => a + b, 0), 20, which);
+      assert.equal(m.reduce((k, row, i) => k + row[i]!, 0), Math.round(summary[which].val_accuracy * 20), which);
+    }
+    assert.deepEqual(summary.confusion.original.map((row) => row.reduce((a, b) => a + b, 0)), summary.confusion.pruned!.map((row) => row.reduce((a, b) => a + b, 0)), 'the same images');
     const kernels = summary.layers.reduce((n, l) => n + l.size!, 0);
     assert.ok(summary.pruned.nonzeroParams <= summary.pruned.params - Math.round(0.8 * kernels));
     assert.ok(summary.pruned.files.sparse_weights < summary.pruned.files.weights / 3);
@@ -124,5 +135,18 @@ describe('dlopt prune (end to end)', () => {
     const missing = await runCli(['prune', '--model', join(dir, 'nowhere'), '--method', 'l1', '--sparsity', '0.5']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /cannot read model .*nowhere/);
+  });
+});
+
+describe('classChangeLine', () => {
+  const c = (name: string, before: number, after: number) => ({ name, images: 100, before, after, change: after - before });
+
+  it('names the three largest drops, worst first, with before and after', () => {
+    const line = classChangeLine([c('cat', 0.5, 0.4), c('dog', 0.6, 0.58), c('ship', 0.9, 0.92), c('bird', 0.5, 0.45), c('frog', 0.7, 0.69)]);
+    assert.equal(line, 'Per class, largest drops: cat −10.0 pt (50.00% → 40.00%), bird −5.0 pt (50.00% → 45.00%), dog −2.0 pt (60.00% → 58.00%)');
+  });
+
+  it('says so when no class lost accuracy; classes without images are skipped', () => {
+    assert.equal(classChangeLine([c('cat', 0.5, 0.5), { name: 'dog', images: 0, before: null, after: null, change: null }]), 'Per class: no class lost validation accuracy.');
   });
 });

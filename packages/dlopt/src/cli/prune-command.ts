@@ -10,6 +10,7 @@ import { PRUNE_METHODS, runPruning, type Measurement, type PruneMethod, type Pru
 import { makeSplits } from '../data/splits.js';
 import { RunDir } from '../train/run-dir.js';
 import { formatCompact, formatDuration, formatInt, formatRate } from '../util/format.js';
+import type { ClassAccuracyChange } from '../train/class-metrics.js';
 import { out, shellQuote, style } from './console.js';
 import { textTable } from './text-table.js';
 import { epochProgress } from './epoch-progress.js';
@@ -173,6 +174,7 @@ async function prune(flags: {
       ` (${signed((result.pruned.val_accuracy - result.original.val_accuracy) * 100, 2)} pt); ` +
       `inference ${(result.pruned.images_per_s / result.original.images_per_s).toFixed(2)}× as fast on ${backend.name}`,
   );
+  if (result.classes) out.result(classChangeLine(result.classes));
   out.result(`Done in ${formatDuration((performance.now() - started) / 1000)}; run directory: ${run.path}`);
   out.result(`Report: dlopt report ${shellQuote(run.path)} --out ${shellQuote(join(run.path, 'report.html'))}`);
 }
@@ -193,6 +195,17 @@ export function comparisonTable(a: Measurement, b: Measurement, structured: bool
   rows.push(['val accuracy', pct(a.val_accuracy), pct(b.val_accuracy), `${signed((b.val_accuracy - a.val_accuracy) * 100, 2)} pt`]);
   const header: [string, string, string, string] = ['', 'original', 'pruned', 'change'];
   return textTable(header, rows, (i) => i > 0).join('\n');
+}
+
+/** The classes pruning cost most (the average can hide a class that lost far more). */
+export function classChangeLine(classes: readonly ClassAccuracyChange[], count = 3): string {
+  const drops = classes
+    .filter((c): c is ClassAccuracyChange & { change: number } => c.change !== null && c.change < 0)
+    .sort((a, b) => a.change - b.change)
+    .slice(0, count);
+  if (drops.length === 0) return 'Per class: no class lost validation accuracy.';
+  const items = drops.map((c) => `${c.name} ${signed(c.change * 100, 1)} pt (${pct(c.before!)} → ${pct(c.after!)})`);
+  return `Per class, largest drops: ${items.join(', ')}`;
 }
 
 function change(a: number, b: number): string {

@@ -66,6 +66,7 @@ describe('dlopt report (end to end)', () => {
     const files = (await readdir(png)).sort();
     assert.deepEqual(files, [
       'pruning-pruned-accuracy-vs-sparsity.png',
+      'pruning-pruned-classes.png',
       'pruning-pruned-fine-tuning.png',
       'pruning-pruned-layers.png',
       'training-runs-accuracy.png',
@@ -75,7 +76,7 @@ describe('dlopt report (end to end)', () => {
       'training-runs-loss.png',
       'training-runs-speed.png',
     ]);
-    assert.match(r.stdout, /Charts as PNG: 9 files in /);
+    assert.match(r.stdout, /Charts as PNG: 10 files in /);
     const image = await readFile(join(png, files[0]!));
     assert.deepEqual([...image.subarray(1, 4)], [...Buffer.from('PNG')]);
     const html = await readFile(join(dir, 'runs.html'), 'utf8');

@@ -184,9 +184,13 @@ describe('pruning charts', () => {
       assert.equal(section.title, `Pruning run ${pruneLabel(l1)}`);
       assert.deepEqual(
         section.charts.map((c) => c.id),
-        ['pruning-prune-l1-accuracy-vs-sparsity', 'pruning-prune-l1-fine-tuning', 'pruning-prune-l1-layers'],
+        ['pruning-prune-l1-accuracy-vs-sparsity', 'pruning-prune-l1-fine-tuning', 'pruning-prune-l1-layers', 'pruning-prune-l1-classes'],
       );
       assert.match(section.charts[2]!.title, /widths/);
+      // The fixture's pruning cost cats 4 of 50 images, dogs 2, and gave ships 1.
+      const classes = section.charts[3]!.spec as unknown as { layer: { encoding: { y: { sort: string[] } } }[] };
+      assert.deepEqual(classes.layer[0]!.encoding.y.sort.slice(0, 2), ['cat', 'dog']);
+      assert.equal(classes.layer[0]!.encoding.y.sort.at(-1), 'ship');
       assert.deepEqual(
         section.tables.map((t) => t.id),
         ['pruning-prune-l1-table'],
@@ -198,7 +202,7 @@ describe('pruning charts', () => {
       const section = pruningSection([l1, magnitude], new IdSet());
       assert.equal(section.id, 'pruning-runs');
       const chartIds = section.charts.map((c) => c.id);
-      assert.deepEqual(chartIds, ['pruning-runs-accuracy-vs-sparsity', 'pruning-runs-fine-tuning', 'pruning-runs-layers-prune-l1', 'pruning-runs-layers-prune-mag']);
+      assert.deepEqual(chartIds, ['pruning-runs-accuracy-vs-sparsity', 'pruning-runs-fine-tuning', 'pruning-runs-layers-prune-l1', 'pruning-runs-layers-prune-mag', 'pruning-runs-classes-prune-l1', 'pruning-runs-classes-prune-mag']);
       assert.match(section.charts[3]!.title, /Weight sparsity per layer/);
       assert.deepEqual(
         section.tables.map((t) => t.id),

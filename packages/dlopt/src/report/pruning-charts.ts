@@ -1,5 +1,6 @@
 import { formatCompact, formatRate } from '../util/format.js';
 import { values, withDefaults } from './chart-specs.js';
+import { classChangeChart } from './class-charts.js';
 import type { IdSet, ReportChart, ReportSection, ReportTable } from './report-model.js';
 import type { RunRecord } from './run-files.js';
 import { num, numCell, pct, text } from './table-cells.js';
@@ -176,6 +177,10 @@ export function pruningSection(runs: readonly RunRecord[], ids: IdSet): ReportSe
         },
       }),
     });
+  }
+  for (const r of finished) {
+    const chart = classChangeChart(r, finished.length > 1 ? pruneLabel(r) : null, ids.take(`${id}-classes${finished.length > 1 ? `-${r.name}` : ''}`));
+    if (chart) charts.push(chart);
   }
   return {
     id,

@@ -6,7 +6,8 @@ import { confusionFor, epochLines, writeTrainingRun, type EpochLine } from '../t
 import { CLASS_NAMES } from '../test-support/fixtures.js';
 import { IdSet, type ReportChart } from './report-model.js';
 import { readRuns, type RunRecord } from './run-files.js';
-import { confusionCells, curvePoints, finalTable, learningRatePoints, MAX_CONFUSION_RUNS, runConfusion, speedPoints, trainingSection } from './training-charts.js';
+import { MAX_CONFUSION_RUNS } from './class-charts.js';
+import { curvePoints, finalTable, learningRatePoints, speedPoints, trainingSection } from './training-charts.js';
 
 /** A run as readRuns returns it, made in memory. */
 function run(name: string, metrics: EpochLine[], summary: Record<string, unknown> | null = { model: 'seed-cnn' }): RunRecord {
@@ -221,7 +222,7 @@ describe('finalTable', () => {
   });
 });
 
-describe('confusion matrices', () => {
+describe('trainingSection: confusion matrices', () => {
   const THREE = ['cat', 'dog', 'ship'];
   const M = [
     [6, 3, 1],
@@ -229,35 +230,6 @@ describe('confusion matrices', () => {
     [0, 0, 0],
   ];
   const withMatrix = (name: string, final: Record<string, unknown>, names: unknown = THREE) => run(name, epochLines(2), { model: 'seed-cnn', class_names: names, final });
-
-  it('runConfusion takes the reported split: test when the run had one, else validation', () => {
-    assert.equal(runConfusion(withMatrix('a', { val: { accuracy: 0.7, confusion: M } }))?.split, 'val');
-    const both = runConfusion(withMatrix('b', { val: { accuracy: 0.7, confusion: M }, test: { accuracy: 0.6, confusion: M } }))!;
-    assert.equal(both.split, 'test');
-    assert.equal(both.accuracy, 0.6);
-    assert.deepEqual(both.classNames, THREE);
-  });
-
-  it('runConfusion: nothing for an unfinished or older run, or a matrix that does not fit its class names', () => {
-    assert.equal(runConfusion(run('a', epochLines(2), null)), null);
-    assert.equal(runConfusion(withMatrix('b', { val: { accuracy: 0.7 } })), null);
-    assert.equal(runConfusion(withMatrix('c', { val: { confusion: M } }, ['cat', 'dog'])), null);
-    assert.equal(runConfusion(withMatrix('d', { val: { confusion: M } }, null)), null);
-    assert.equal(runConfusion(withMatrix('e', { val: { confusion: [[1, 2, 3], [4, 5], [6, 7, 8]] } })), null);
-    assert.equal(runConfusion(withMatrix('f', { val: { confusion: [[1, 2, 3], [4, 5, -6], [6, 7, 8]] } })), null);
-    assert.equal(runConfusion(withMatrix('g', { val: { confusion: [[1, 2, 3], [4, 5, 0.5], [6, 7, 8]] } })), null);
-  });
-
-  it('confusionCells: a cell per pair, each row of shares summing to 1; an empty row is all zeros', () => {
-    const cells = confusionCells({ split: 'val', classNames: THREE, confusion: M, accuracy: null });
-    assert.equal(cells.length, 9);
-    assert.deepEqual(cells[1], { actual: 'cat', predicted: 'dog', count: 3, share: 0.3 });
-    for (const name of ['cat', 'dog']) {
-      const sum = cells.filter((c) => c.actual === name).reduce((n, c) => n + c.share, 0);
-      assert.ok(Math.abs(sum - 1) < 1e-12, name);
-    }
-    assert.ok(cells.filter((c) => c.actual === 'ship').every((c) => c.share === 0));
-  });
 
   it('one run: one matrix after its curves, ordered by the class names', () => {
     const section = trainingSection([withMatrix('a', { val: { accuracy: 0.7, confusion: M } })], new IdSet());

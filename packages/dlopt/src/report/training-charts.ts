@@ -1,6 +1,7 @@
 import { formatCompact, formatDuration, formatRate } from '../util/format.js';
 import { values, withDefaults, ZOOM } from './chart-specs.js';
 import type { IdSet, ReportChart, ReportSection, ReportTable } from './report-model.js';
+import { confusionCharts } from './class-charts.js';
 import type { RunRecord } from './run-files.js';
 import { fixed, num, numCell, pct, str, text } from './table-cells.js';
 
@@ -30,103 +31,6 @@ export function learningRatePoints(runs: readonly RunRecord[]): { run: string; e
 
 export function speedPoints(runs: readonly RunRecord[]): { run: string; epoch: number; images_per_s: number }[] {
   return runs.flatMap((r) => r.metrics.map((m) => ({ run: r.name, epoch: m.epoch, images_per_s: m.images_per_s })));
-}
-
-export interface RunConfusion {
-  split: 'test' | 'val';
-  classNames: string[];
-  confusion: number[][];
-  accuracy: number | null;
-}
-
-/**
- * The confusion matrix of the split a run reports (test when it had one),
- * from its summary.json; null for runs from before dlopt recorded one, or a
- * matrix that does not fit its class names (then nothing is drawn from it).
- */
-export function runConfusion(run: RunRecord): RunConfusion | null {
-  const s = run.summary;
-  if (!s) return null;
-  const final = (s.final ?? {}) as Record<string, { confusion?: unknown; accuracy?: unknown } | undefined>;
-  const names = Array.isArray(s.class_names) && s.class_names.every((n) => typeof n === 'string') ? (s.class_names as string[]) : null;
-  for (const split of ['test', 'val'] as const) {
-    const m = final[split]?.confusion;
-    if (m === undefined) continue;
-    const k = names?.length ?? 0;
-    const fits =
-      Array.isArray(m) && m.length === k && m.every((row) => Array.isArray(row) && row.length === k && row.every((v) => Number.isInteger(v) && v >= 0));
-    return fits ? { split, classNames: names!, confusion: m as number[][], accuracy: num(final[split]?.accuracy) } : null;
-  }
-  return null;
-}
-
-export interface ConfusionCell {
-  actual: string;
-  predicted: string;
-  count: number;
-  /** count over the images of the actual class: each row sums to 1. */
-  share: number;
-}
-
-export function confusionCells(c: RunConfusion): ConfusionCell[] {
-  return c.confusion.flatMap((row, i) => {
-    const images = row.reduce((a, b) => a + b, 0);
-    return row.map((count, j) => ({ actual: c.classNames[i]!, predicted: c.classNames[j]!, count, share: images > 0 ? count / images : 0 }));
-  });
-}
-
-/** Most runs a section draws a confusion matrix for; past that only the most accurate one's, or the page drowns in them. */
-export const MAX_CONFUSION_RUNS = 4;
-
-function confusionCharts(runs: readonly RunRecord[], id: string, ids: IdSet, notes: string[]): ReportChart[] {
-  let withMatrix = runs.flatMap((r) => {
-    const c = runConfusion(r);
-    return c ? [{ run: r, c }] : [];
-  });
-  if (withMatrix.length > MAX_CONFUSION_RUNS) {
-    const best = withMatrix.reduce((a, b) => ((b.c.accuracy ?? -1) > (a.c.accuracy ?? -1) ? b : a));
-    notes.push(`${withMatrix.length} runs have a confusion matrix; only the most accurate one's (${best.run.name}) is drawn.`);
-    withMatrix = [best];
-  }
-  return withMatrix.map(({ run, c }) => {
-    const split = c.split === 'test' ? 'test' : 'validation';
-    return {
-      id: ids.take(`${id}-confusion${runs.length > 1 ? `-${run.name}` : ''}`),
-      title: runs.length > 1 ? `Confusion matrix: ${run.name} (${split})` : `Confusion matrix (${split})`,
-      caption: `Rows are the true class, columns what the final model predicted on the ${split} split; each row's shares sum to 100%, so the diagonal is each class's accuracy.`,
-      spec: withDefaults({
-        width: 26 * c.classNames.length,
-        height: 26 * c.classNames.length,
-        data: values(confusionCells(c)),
-        encoding: {
-          x: { field: 'predicted', type: 'nominal', sort: c.classNames, axis: { labelAngle: -45, orient: 'top' } },
-          y: { field: 'actual', type: 'nominal', sort: c.classNames, title: 'true class' },
-        },
-        layer: [
-          {
-            mark: { type: 'rect', tooltip: true },
-            encoding: {
-              color: { field: 'share', type: 'quantitative', title: 'share of row', scale: { scheme: 'blues', domain: [0, 1] }, legend: { format: '.0%' } },
-              tooltip: [
-                { field: 'actual', type: 'nominal', title: 'true class' },
-                { field: 'predicted', type: 'nominal' },
-                { field: 'count', type: 'quantitative', title: 'images' },
-                { field: 'share', type: 'quantitative', format: '.1%' },
-              ],
-            },
-          },
-          {
-            transform: [{ filter: 'datum.share >= 0.01' }],
-            mark: { type: 'text', fontSize: 9 },
-            encoding: {
-              text: { field: 'share', type: 'quantitative', format: '.0%' },
-              color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: '#222' },
-            },
-          },
-        ],
-      }),
-    };
-  });
 }
 
 /**

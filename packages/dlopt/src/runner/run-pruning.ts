@@ -19,6 +19,7 @@ import { pruneStructured, STRUCTURED_CRITERIA, type StructuredCriterion } from '
 import type { Callback } from '../train/callbacks/callback.js';
 import { LearningRateController } from '../train/callbacks/learning-rate.js';
 import { compileClassifier } from '../train/compile.js';
+import { classAccuracyChanges, type ClassAccuracyChange } from '../train/class-metrics.js';
 import { evaluateModel, type Evaluation } from '../train/evaluate.js';
 import { fitModel, type EpochMetrics, type FitObserver } from '../train/fit.js';
 import { createOptimizer } from '../train/optimizers/create-optimizer.js';
@@ -91,14 +92,16 @@ export interface Measurement extends ModelCounts {
   val_loss: number;
 }
 
-/** Validation accuracy and loss of a model. */
-type Score = Pick<Evaluation, 'accuracy' | 'loss'>;
+/** Validation accuracy and loss of a model, and its confusion matrix where one was measured. */
+type Score = Pick<Evaluation, 'accuracy' | 'loss'> & Partial<Pick<Evaluation, 'confusion'>>;
 
 export interface PruningRunResult {
   model: tfl.LayersModel;
   original: Measurement;
   pruned: Measurement;
   steps: StepRecord[];
+  /** Validation accuracy per class, original against pruned; null when the pruned model's matrix was not measured. */
+  classes: ClassAccuracyChange[] | null;
   summary: Record<string, unknown>;
 }
 
@@ -182,11 +185,11 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
 
       // Fine-tuning ends by measuring the validation split with the final weights; without it the model is as pruned.
       if (settings.fineTuneEpochs > 0) {
-        const fitted = await fineTune(current, splits, trainConfig, settings, numClasses, step, callbacks, options.observer);
+        const { fitted, validation } = await fineTune(current, splits, trainConfig, settings, numClasses, step, callbacks, options.observer);
         for (const m of fitted) await runDir?.appendMetrics({ ...m, epoch: m.epoch + epochOffset, step } as EpochMetrics);
         epochOffset += fitted.length;
         const end = fitted.at(-1)!;
-        last = { accuracy: end.val_accuracy!, loss: end.val_loss! };
+        last = { accuracy: end.val_accuracy!, loss: end.val_loss!, ...(validation && { confusion: validation.confusion }) };
       } else {
         last = pruned!;
       }
@@ -243,6 +246,9 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
     skipped,
     max_output_difference: maxDifference,
     validation: splits.describe.val,
+    // Which classes pruning cost: images by true and predicted class on the validation split, before and after.
+    class_names: [...dataset.classNames],
+    confusion: { original: base.confusion, pruned: last.confusion ?? null },
     total_seconds: (performance.now() - started) / 1000,
     backend: options.backend ?? null,
   };
@@ -252,7 +258,8 @@ export async function runPruning(options: PruningRunOptions): Promise<PruningRun
     else await saveSparseModel(current, runDir.path, metadata);
     await runDir.writeSummary(summary);
   }
-  return { model: current, original: before, pruned: afterAll, steps, summary };
+  const classes = base.confusion && last.confusion ? classAccuracyChanges(base.confusion, last.confusion, dataset.classNames) : null;
+  return { model: current, original: before, pruned: afterAll, steps, classes, summary };
 }
 
 function checkSettings(s: PruningSettings): void {
@@ -280,21 +287,30 @@ async function fineTune(
   step: number,
   pruning: Callback[],
   observer: FitObserver | undefined,
-): Promise<EpochMetrics[]> {
+): Promise<{ fitted: EpochMetrics[]; validation?: Evaluation }> {
   const optimizerOptions = optimizerSettings(config, 1e-3);
   const lr = settings.lr ?? optimizerOptions.learningRate;
   const optimizer = createOptimizer({ ...optimizerOptions, learningRate: lr });
   compileClassifier(model, optimizer, { labelSmoothing: config.labelSmoothing });
+  // The last epoch's validation, whole: its confusion matrix is the pruned model's.
+  let validation: Evaluation | undefined;
   try {
-    return await fitModel(model, splits, {
+    const fitted = await fitModel(model, splits, {
       epochs: settings.fineTuneEpochs,
       batchSize: settings.batchSize,
       numClasses,
       seed: settings.seed * 1000 + step,
       augment: buildAugmentation(config.augment),
       callbacks: [new LearningRateController(new CosineDecay(lr)), ...pruning],
-      ...(observer && { observer }),
+      observer: {
+        ...observer,
+        onValidationEnd: (e) => {
+          validation = e;
+          observer?.onValidationEnd?.(e);
+        },
+      },
     });
+    return { fitted, ...(validation && { validation }) };
   } finally {
     optimizer.dispose();
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classMetrics } from './class-metrics.js';
+import { classAccuracyChanges, classMetrics } from './class-metrics.js';
 
 describe('classMetrics', () => {
   const names = ['cat', 'dog', 'ship'];
@@ -36,5 +36,24 @@ describe('classMetrics', () => {
   it('a matrix that does not match the class names is an error', () => {
     assert.throws(() => classMetrics([[1, 0], [0, 1]], names), /3×3/);
     assert.throws(() => classMetrics([[1, 0, 0], [0, 1], [0, 0, 1]], names), /3×3/);
+  });
+});
+
+describe('classAccuracyChanges', () => {
+  const names = ['cat', 'dog'];
+
+  it('each class before and after on the same images, and the change', () => {
+    const changes = classAccuracyChanges([[8, 2], [1, 9]], [[5, 5], [0, 10]], names);
+    assert.deepEqual(changes.map((c) => [c.name, c.images, c.before, c.after]), [
+      ['cat', 10, 0.8, 0.5],
+      ['dog', 10, 0.9, 1],
+    ]);
+    assert.ok(Math.abs(changes[0]!.change! + 0.3) < 1e-12);
+    assert.ok(Math.abs(changes[1]!.change! - 0.1) < 1e-12);
+  });
+
+  it('a class without images has no change; matrices over different images are an error', () => {
+    assert.equal(classAccuracyChanges([[1, 0], [0, 0]], [[0, 1], [0, 0]], names)[1]!.change, null);
+    assert.throws(() => classAccuracyChanges([[1, 0], [0, 1]], [[2, 0], [0, 1]], names), /'cat' has 1 images before and 2 after/);
   });
 });

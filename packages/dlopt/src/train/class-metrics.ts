@@ -35,3 +35,32 @@ export function classMetrics(confusion: readonly (readonly number[])[], names: r
     };
   });
 }
+
+/** One class's accuracy in two models measured on the same images (a pruned model against its original). */
+export interface ClassAccuracyChange {
+  name: string;
+  images: number;
+  before: number | null;
+  after: number | null;
+  /** after − before; null when the class has no images. */
+  change: number | null;
+}
+
+/**
+ * Per-class accuracy before and after, in class order. Pruning can cost a
+ * few classes far more than the average (Hooker et al., "What do compressed
+ * deep neural networks forget?"), which the overall figure hides.
+ */
+export function classAccuracyChanges(
+  before: readonly (readonly number[])[],
+  after: readonly (readonly number[])[],
+  names: readonly string[],
+): ClassAccuracyChange[] {
+  const a = classMetrics(before, names);
+  const b = classMetrics(after, names);
+  return a.map((c, i) => {
+    if (c.images !== b[i]!.images) throw new Error(`class '${c.name}' has ${c.images} images before and ${b[i]!.images} after: not the same images`);
+    const change = c.accuracy === null || b[i]!.accuracy === null ? null : b[i]!.accuracy! - c.accuracy;
+    return { name: c.name, images: c.images, before: c.accuracy, after: b[i]!.accuracy, change };
+  });
+}

@@ -126,11 +126,10 @@ export function pruningClassChanges(run: RunRecord): ClassAccuracyChange[] | nul
   const names = classNamesOf(s);
   const m = (s.confusion ?? {}) as { original?: unknown; pruned?: unknown };
   if (!names || !isConfusion(m.original, names.length) || !isConfusion(m.pruned, names.length)) return null;
-  try {
-    return classAccuracyChanges(m.original, m.pruned, names);
-  } catch {
-    return null;
-  }
+  const total = (row: readonly number[]) => row.reduce((a, b) => a + b, 0);
+  const pruned = m.pruned;
+  if (m.original.some((row, i) => total(row) !== total(pruned[i]!))) return null;
+  return classAccuracyChanges(m.original, pruned, names);
 }
 
 /** Per-class accuracy before and after pruning, the classes that lost most first. */

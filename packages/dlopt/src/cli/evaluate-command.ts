@@ -104,7 +104,7 @@ async function evaluate(flags: {
 }
 
 /** Per-class accuracy, precision and each class's most common mistake, as the text output shows them. */
-export function classTable(classes: readonly ClassMetrics[]): string[] {
+function classTable(classes: readonly ClassMetrics[]): string[] {
   const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
   const rows = classes.map((c) => [
     c.name,

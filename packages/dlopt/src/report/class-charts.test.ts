@@ -86,12 +86,12 @@ describe('pruning: accuracy per class, original against pruned', () => {
     assert.equal(pruningClassChanges(pruned({ original: BEFORE, pruned: null })), null);
     assert.equal(pruningClassChanges(pruned({ original: BEFORE, pruned: AFTER }, ['cat', 'dog'])), null);
     assert.equal(pruningClassChanges(pruned({ original: BEFORE, pruned: [[9, 2, 0], [1, 9, 0], [0, 0, 10]] })), null);
-    assert.equal(classChangeChart(run('old', { kind: 'prune' }, 'prune'), null, 'x'), null);
+    assert.equal(classChangeChart(run('old', { kind: 'prune' }, 'prune'), null), null);
   });
 
   it('the chart lists the classes that lost most first, a rule and two dots per class', () => {
-    const chart = classChangeChart(pruned({ original: BEFORE, pruned: AFTER }), null, 'pruning-classes')!;
-    assert.equal(chart.id, 'pruning-classes');
+    const chart = classChangeChart(pruned({ original: BEFORE, pruned: AFTER }), null)!;
+    assert.equal(chart.title, 'Accuracy per class, original against pruned');
     const spec = chart.spec as unknown as { layer: { data: { values: Record<string, unknown>[] }; encoding: { y: { sort: string[] } } }[] };
     assert.deepEqual(spec.layer[0]!.encoding.y.sort, ['cat', 'dog', 'ship']);
     assert.equal(spec.layer[0]!.data.values.length, 3);

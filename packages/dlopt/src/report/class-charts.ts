@@ -132,14 +132,13 @@ export function pruningClassChanges(run: RunRecord): ClassAccuracyChange[] | nul
   return classAccuracyChanges(m.original, pruned, names);
 }
 
-/** Per-class accuracy before and after pruning, the classes that lost most first. */
-export function classChangeChart(run: RunRecord, label: string | null, id: string): ReportChart | null {
+/** Per-class accuracy before and after pruning, the classes that lost most first (its id is the section's to give). */
+export function classChangeChart(run: RunRecord, label: string | null): Omit<ReportChart, 'id'> | null {
   const changes = pruningClassChanges(run)?.filter((c): c is ClassAccuracyChange & { before: number; after: number; change: number } => c.change !== null);
   if (!changes || changes.length === 0) return null;
   const order = [...changes].sort((a, b) => a.change - b.change || a.name.localeCompare(b.name)).map((c) => c.name);
   const y = { field: 'class', type: 'nominal', sort: order, title: null };
   return {
-    id,
     title: label ? `Accuracy per class, original against pruned: ${label}` : 'Accuracy per class, original against pruned',
     caption: 'Validation accuracy of each class in the original model (grey) and after pruning and fine-tuning (blue); the classes that lost most are at the top. The overall change can hide a class that lost far more.',
     spec: withDefaults({

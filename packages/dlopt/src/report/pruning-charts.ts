@@ -179,8 +179,8 @@ export function pruningSection(runs: readonly RunRecord[], ids: IdSet): ReportSe
     });
   }
   for (const r of finished) {
-    const chart = classChangeChart(r, finished.length > 1 ? pruneLabel(r) : null, ids.take(`${id}-classes${finished.length > 1 ? `-${r.name}` : ''}`));
-    if (chart) charts.push(chart);
+    const chart = classChangeChart(r, finished.length > 1 ? pruneLabel(r) : null);
+    if (chart) charts.push({ ...chart, id: ids.take(`${id}-classes${finished.length > 1 ? `-${r.name}` : ''}`) });
   }
   return {
     id,

@@ -37,18 +37,20 @@ export async function evaluateModel(
   for (const [start, end] of batchRanges(set.count, options.batchSize)) {
     for (let i = start; i < end; i++) indices[i - start] = i;
     const { x, y } = makeBatch(set, indices.subarray(0, end - start), options.numClasses);
-    const [sums, predicted] = tf.tidy(() => {
+    const [loss, predicted] = tf.tidy(() => {
       const p = model.predict(x) as tf.Tensor;
-      const loss = tf.sum(tfl.metrics.categoricalCrossentropy(y, p));
-      const hits = tf.sum(tfl.metrics.categoricalAccuracy(y, p));
-      return [tf.stack([loss, hits]), tf.argMax(p, -1)];
+      return [tf.sum(tfl.metrics.categoricalCrossentropy(y, p)), tf.argMax(p, -1)];
     });
-    const [batchLoss, batchHits] = await sums.data();
+    lossSum += (await loss.data())[0]!;
     const classes = await predicted.data();
-    tf.dispose([x, y, sums, predicted]);
-    lossSum += batchLoss!;
-    correct += batchHits!;
-    for (let i = start; i < end; i++) confusion[set.labels[i]!]![classes[i - start]!]! += 1;
+    tf.dispose([x, y, loss, predicted]);
+    // Accuracy is the confusion matrix's diagonal: one argMax serves both.
+    for (let i = start; i < end; i++) {
+      const label = set.labels[i]!;
+      const guess = classes[i - start]!;
+      confusion[label]![guess]! += 1;
+      if (guess === label) correct++;
+    }
     options.onProgress?.(end, set.count);
   }
   const seconds = (performance.now() - started) / 1000;
